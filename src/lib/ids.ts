@@ -1,0 +1,24 @@
+import { toBase32 } from "./encoding";
+
+/**
+ * Ids are a type prefix and 26 base32 characters: 10 of time (ms, so ids sort by creation)
+ * and 16 of randomness. Event ids are the exception: derived from the dedupe key
+ * (src/orders/identity.ts) so a provider event always maps to the same id.
+ */
+export type IdPrefix = "ws" | "src" | "dst" | "dlv" | "att" | "ilg" | "rpl" | "pwh" | "dlq" | "evt";
+
+export function newId(prefix: IdPrefix, now = Date.now()): string {
+  const time = new Uint8Array(6);
+  let t = now;
+  for (let i = 5; i >= 0; i--) {
+    time[i] = t % 256;
+    t = Math.floor(t / 256);
+  }
+  const random = crypto.getRandomValues(new Uint8Array(10));
+  return `${prefix}_${toBase32(time).slice(0, 10)}${toBase32(random).slice(0, 16)}`;
+}
+
+/** Random URL-safe secret material of `bytes` bytes, base32. */
+export function randomToken(bytes = 24): string {
+  return toBase32(crypto.getRandomValues(new Uint8Array(bytes)));
+}
