@@ -1,9 +1,22 @@
+import { createApp } from "./app";
+import { consumeDeadLetters } from "./delivery/dead-letters";
+import { consumeDeliveries } from "./delivery/consumer";
+import { consumeJobs } from "./delivery/jobs";
+import { runHousekeeping } from "./housekeeping";
 import { OrderSequencer } from "./orders/sequencer";
 
 export { OrderSequencer };
 
+const app = createApp();
+
 export default {
-  async fetch() {
-    return Response.json({ ok: true });
+  fetch: app.fetch,
+  async queue(batch, env) {
+    if (batch.queue.startsWith("shiprelay-deliveries")) return consumeDeliveries(batch, env);
+    if (batch.queue.startsWith("shiprelay-jobs")) return consumeJobs(batch, env);
+    return consumeDeadLetters(batch, env);
   },
-} satisfies ExportedHandler<Env>;
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(runHousekeeping(env, controller.scheduledTime));
+  },
+} satisfies ExportedHandler<Env, unknown>;

@@ -7,10 +7,3 @@ declare global {
     }
   }
 }
-
-declare module "vitest" {
-  interface ProvidedContext {
-    /** Base URL of the fake outside world (customer endpoints, provider APIs). */
-    mockBaseUrl: string;
-  }
-}

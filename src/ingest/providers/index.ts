@@ -1,14 +1,25 @@
 import type { ProviderName } from "../../events/canonical";
+import { aftershipAdapter } from "./aftership";
 import { atoshipAdapter } from "./atoship";
+import { easypostAdapter } from "./easypost";
 import { genericAdapter } from "./generic";
+import { shipedgeAdapter } from "./shipedge";
+import { shipengineAdapter } from "./shipengine";
+import { shippyproAdapter } from "./shippypro";
+import { shipstationAdapter } from "./shipstation";
+import { shipupAdapter } from "./shipup";
 import type { ProviderAdapter } from "./types";
 
-/**
- * Every provider's adapter, by the name sources use. A provider without its own adapter
- * yet falls back to `generic` so its callbacks are still stored (as provider.unmapped).
- */
-const ADAPTERS: Partial<Record<ProviderName, ProviderAdapter>> = {
+/** Every provider's adapter, by the name sources use (CONTRACT.md, Sources). */
+const ADAPTERS: Record<ProviderName, ProviderAdapter> = {
+  shipstation: shipstationAdapter,
+  shipengine: shipengineAdapter,
+  shipedge: shipedgeAdapter,
+  shippypro: shippyproAdapter,
+  shipup: shipupAdapter,
   atoship: atoshipAdapter,
+  easypost: easypostAdapter,
+  aftership: aftershipAdapter,
   generic: genericAdapter,
 };
 

@@ -1,20 +1,176 @@
-import type { VerificationResult } from "./types";
 import type { z } from "zod";
-import type { rsaJwksVerificationSchema } from "./types";
+import { isRecord } from "../../events/normalize";
+import { fromBase64, utf8 } from "../../lib/encoding";
+import type { rsaJwksVerificationSchema, VerificationResult } from "./types";
 
 export type RsaJwksConfig = z.infer<typeof rsaJwksVerificationSchema>;
 
 export interface RsaJwksOptions {
+  /** The current time, unix milliseconds (unix seconds are recognised too). */
   now: number;
+  /** The fetch used for the JWKS (the relay passes one with a timeout). */
   fetch: typeof fetch;
 }
 
-/** ShipEngine-style RSA-SHA256 over "<timestamp>.<body>" with the key from a JWKS. (Being written.) */
+export const KEY_ID_HEADER = "x-shipengine-rsa-sha256-key-id";
+export const SIGNATURE_HEADER = "x-shipengine-rsa-sha256-signature";
+export const TIMESTAMP_HEADER = "x-shipengine-timestamp";
+
+/** How long a fetched JWKS is trusted before it is fetched again. */
+export const JWKS_TTL_MS = 10 * 60 * 1000;
+/** An unknown `kid` refetches the JWKS at most this often (forged kids cannot storm the provider). */
+export const JWKS_MIN_REFETCH_MS = 30 * 1000;
+const MAX_CACHED_JWKS = 32;
+
+interface CachedJwks {
+  fetchedAt: number;
+  keys: Map<string, JsonWebKey>;
+  imported: Map<string, Promise<CryptoKey | null>>;
+}
+
+/** Per isolate, by JWKS URL. */
+const jwksCache = new Map<string, CachedJwks>();
+const inflight = new Map<string, Promise<CachedJwks | null>>();
+
+/** Forgets every cached JWKS (tests). */
+export function clearJwksCache(): void {
+  jwksCache.clear();
+  inflight.clear();
+}
+
+const fail = (reason: Extract<VerificationResult, { ok: false }>["reason"]): VerificationResult => ({ ok: false, reason });
+
+/**
+ * ShipEngine-style webhook signatures (ShipEngine / ShipStation v2 API,
+ * https://docs.shipstation.com/apis/docs/guides/webhooks-validation): RSASSA-PKCS1-v1_5
+ * with SHA-256, base64, over `"<x-shipengine-timestamp>.<raw body>"`, verified with the
+ * JWK whose `kid` is `x-shipengine-rsa-sha256-key-id` in the JWKS at `jwks_url`
+ * (https://api.shipengine.com/jwks). A timestamp more than `tolerance_seconds` away from
+ * now, in either direction (the docs warn of skew into the future), is refused.
+ *
+ * The docs give the header's format only by example code; public implementations parse
+ * it as ISO-8601 (`Date.parse`), so ISO-8601 is read, and unix seconds/ms as well. The
+ * signed string uses the header exactly as sent.
+ *
+ * The JWKS is cached per isolate for JWKS_TTL_MS; an unknown `kid` refetches it once
+ * (at most every JWKS_MIN_REFETCH_MS), and a failed refresh falls back to the stale keys.
+ */
 export async function verifyRsaJwks(
-  _cfg: RsaJwksConfig,
-  _headers: Headers,
-  _rawBody: string,
-  _opts: RsaJwksOptions,
+  cfg: RsaJwksConfig,
+  headers: Headers,
+  rawBody: string,
+  opts: RsaJwksOptions,
 ): Promise<VerificationResult> {
-  return { ok: false, reason: "jwks_unavailable" };
+  const kid = headers.get(KEY_ID_HEADER)?.trim();
+  const signature = headers.get(SIGNATURE_HEADER)?.trim();
+  const timestamp = headers.get(TIMESTAMP_HEADER)?.trim();
+  if (!kid || !signature || !timestamp) return fail("missing_signature");
+
+  const nowMs = opts.now < 1e12 ? opts.now * 1000 : opts.now;
+  const signedAt = parseTimestamp(timestamp);
+  const toleranceMs = (cfg.tolerance_seconds ?? 300) * 1000;
+  if (signedAt === undefined || Math.abs(nowMs - signedAt) > toleranceMs) return fail("timestamp_out_of_window");
+
+  let sigBytes: Uint8Array;
+  try {
+    sigBytes = fromBase64(signature);
+  } catch {
+    return fail("invalid_signature");
+  }
+  if (sigBytes.length === 0) return fail("invalid_signature");
+
+  const key = await keyFor(cfg.jwks_url, kid, nowMs, opts.fetch);
+  if (key === "unavailable") return fail("jwks_unavailable");
+  if (key === null) return fail("unknown_key");
+
+  let valid = false;
+  try {
+    valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, sigBytes, utf8(`${timestamp}.${rawBody}`));
+  } catch {
+    valid = false;
+  }
+  return valid ? { ok: true } : fail("invalid_signature");
+}
+
+/** ISO-8601, or unix seconds / milliseconds; undefined when unreadable. */
+export function parseTimestamp(value: string): number | undefined {
+  if (/^\d+(\.\d+)?$/.test(value)) {
+    const n = Number(value);
+    return n < 1e12 ? n * 1000 : n;
+  }
+  // Require a date at the start: Date.parse accepts many loose forms.
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+async function keyFor(
+  jwksUrl: string,
+  kid: string,
+  nowMs: number,
+  fetcher: typeof fetch,
+): Promise<CryptoKey | null | "unavailable"> {
+  let entry = jwksCache.get(jwksUrl);
+  const fresh = entry !== undefined && nowMs - entry.fetchedAt < JWKS_TTL_MS && nowMs >= entry.fetchedAt;
+  const mayRefetch = entry === undefined || !fresh || nowMs - entry.fetchedAt >= JWKS_MIN_REFETCH_MS || nowMs < entry.fetchedAt;
+
+  if (!fresh || (!entry!.keys.has(kid) && mayRefetch)) {
+    const refreshed = await loadJwks(jwksUrl, nowMs, fetcher);
+    if (refreshed) entry = refreshed;
+    else if (!entry) return "unavailable";
+    else if (!entry.keys.has(kid)) return "unavailable";
+  }
+  if (!entry || !entry.keys.has(kid)) return null;
+  let imported = entry.imported.get(kid);
+  if (!imported) {
+    imported = importJwk(entry.keys.get(kid)!);
+    entry.imported.set(kid, imported);
+  }
+  return imported;
+}
+
+function loadJwks(jwksUrl: string, nowMs: number, fetcher: typeof fetch): Promise<CachedJwks | null> {
+  let pending = inflight.get(jwksUrl);
+  if (!pending) {
+    pending = fetchJwks(jwksUrl, nowMs, fetcher).finally(() => inflight.delete(jwksUrl));
+    inflight.set(jwksUrl, pending);
+  }
+  return pending;
+}
+
+async function fetchJwks(jwksUrl: string, nowMs: number, fetcher: typeof fetch): Promise<CachedJwks | null> {
+  let body: unknown;
+  try {
+    const res = await fetcher(jwksUrl, { headers: { accept: "application/json" } });
+    if (!res.ok) {
+      await res.body?.cancel();
+      return null;
+    }
+    body = await res.json();
+  } catch {
+    return null;
+  }
+  if (!isRecord(body) || !Array.isArray(body.keys)) return null;
+  const keys = new Map<string, JsonWebKey>();
+  for (const k of body.keys) {
+    if (isRecord(k) && typeof k.kid === "string" && k.kty === "RSA" && typeof k.n === "string" && typeof k.e === "string") {
+      keys.set(k.kid, { kty: "RSA", n: k.n, e: k.e });
+    }
+  }
+  const entry: CachedJwks = { fetchedAt: nowMs, keys, imported: new Map() };
+  if (jwksCache.size >= MAX_CACHED_JWKS && !jwksCache.has(jwksUrl)) {
+    const oldest = jwksCache.keys().next().value;
+    if (oldest !== undefined) jwksCache.delete(oldest);
+  }
+  jwksCache.set(jwksUrl, entry);
+  return entry;
+}
+
+/** Imports only the public parts (`kty`, `n`, `e`): a JWK's `alg`/`key_ops` cannot veto verify. */
+async function importJwk(jwk: JsonWebKey): Promise<CryptoKey | null> {
+  try {
+    return await crypto.subtle.importKey("jwk", jwk, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
+  } catch {
+    return null;
+  }
 }

@@ -1,0 +1,58 @@
+import type { MiddlewareHandler } from "hono";
+import { ApiError } from "../lib/errors";
+import { createRouter, type AppEnv } from "./app";
+import { adminAuth, workspaceAuth } from "./auth";
+import { registerDeliveryRoutes } from "./deliveries";
+import { registerDestinationRoutes } from "./destinations";
+import { registerEventRoutes } from "./events";
+import { registerIngestLogRoutes } from "./ingest-log";
+import { registerSourceRoutes } from "./sources";
+import { registerWorkspaceRoutes } from "./workspaces";
+
+/** Management request bodies are JSON; anything else is refused 415 before validation. */
+function requireJsonBody(): MiddlewareHandler<AppEnv> {
+  return async function requireJsonBody(c, next) {
+    const method = c.req.method;
+    if (method === "POST" || method === "PATCH" || method === "PUT") {
+      const length = Number(c.req.header("content-length") ?? "0");
+      const type = (c.req.header("content-type") ?? "").toLowerCase();
+      const hasBody = length > 0 || c.req.header("transfer-encoding") !== undefined;
+      if (hasBody && !type.startsWith("application/json") && !/\+json\b/.test(type)) {
+        throw new ApiError(415, "unsupported_content_type", "send the request body as application/json");
+      }
+      if (length > 256 * 1024) throw new ApiError(413, "payload_too_large", "management request bodies are limited to 256 KiB");
+    }
+    await next();
+  };
+}
+
+/** The management API (`/v1`): one OpenAPIHono app, described at `/v1/openapi.json`. */
+export function createManagementApi() {
+  const app = createRouter();
+  app.use("/v1/*", requireJsonBody());
+  app.use("/v1/workspaces", adminAuth());
+  app.use("/v1/*", async (c, next) => {
+    if (c.req.path === "/v1/workspaces" || c.req.path === "/v1/openapi.json") return next();
+    return workspaceAuth()(c, next);
+  });
+
+  registerWorkspaceRoutes(app);
+  registerSourceRoutes(app);
+  registerDestinationRoutes(app);
+  registerEventRoutes(app);
+  registerDeliveryRoutes(app);
+  registerIngestLogRoutes(app);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });
+  app.doc31("/v1/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "shiprelay management API",
+      version: "1.0.0",
+      description: "Webhook relay for shipping events: sources, destinations, events, deliveries, logs.",
+    },
+    security: [{ apiKey: [] }],
+  });
+  return app;
+}

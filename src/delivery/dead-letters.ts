@@ -1,0 +1,31 @@
+import { newId } from "../lib/ids";
+import { deliveryMessageSchema } from "./messages";
+
+/** Keeps a queue message that could not be processed, so it is never silently lost. */
+export async function recordDeadLetter(env: Env, queue: string, body: unknown, why: string): Promise<void> {
+  await env.DB.prepare("INSERT INTO dead_letters (id, queue, body, at) VALUES (?1, ?2, ?3, ?4)")
+    .bind(newId("dlq"), queue, JSON.stringify({ why, body }), Date.now())
+    .run();
+}
+
+/**
+ * The dead-letter queue's consumer: messages that crashed a consumer max_retries times.
+ * Each is recorded; a delivery message also leaves its delivery `pending` with no queue
+ * message, so the housekeeping sweep sends it again once whatever broke is fixed.
+ */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const msg of batch.messages) {
+    try {
+      await recordDeadLetter(env, batch.queue, msg.body, "exhausted the queue's retries");
+      const delivery = deliveryMessageSchema.safeParse(msg.body);
+      if (delivery.success) {
+        await env.DB.prepare("UPDATE deliveries SET enqueued_at = NULL, lease_until = NULL WHERE id = ?1 AND status IN ('pending', 'retrying')")
+          .bind(delivery.data.delivery_id)
+          .run();
+      }
+      msg.ack();
+    } catch {
+      msg.retry({ delaySeconds: 60 });
+    }
+  }
+}

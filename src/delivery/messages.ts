@@ -1,0 +1,52 @@
+import { z } from "zod";
+
+/**
+ * Queue message bodies, validated again by the consumers (a message is data from the past:
+ * an older deploy may have written it).
+ *
+ * A delivery message names the attempt it is meant to make. After an attempt the consumer
+ * sends a fresh message for the next one, so a stale or duplicated message (a sweep
+ * re-enqueue racing the original) no longer matches the delivery's attempt count and is
+ * dropped — the one rule that stops a delivery being sent twice.
+ */
+export const deliveryMessageSchema = z.object({
+  delivery_id: z.string(),
+  attempt: z.number().int().min(1),
+});
+export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
+
+export const jobMessageSchema = z.discriminatedUnion("kind", [
+  /** Send the deliveries that waited while a destination was paused or disabled. */
+  z.object({ kind: z.literal("drain"), destination_id: z.string() }),
+  /** Fetch a provider resource a pointer callback named (ShipStation, ShipEngine *_V2). */
+  z.object({
+    kind: z.literal("fetch"),
+    workspace_id: z.string(),
+    source_id: z.string(),
+    ingest_log_id: z.string(),
+    resource_url: z.string(),
+    resource_type: z.string(),
+    received_at: z.number(),
+    raw: z.string(),
+  }),
+  /** Walk a replay's matching deliveries in bounded steps. */
+  z.object({ kind: z.literal("replay"), replay_id: z.string() }),
+]);
+export type JobMessage = z.infer<typeof jobMessageSchema>;
+
+/** Cloudflare Queues' longest delaySeconds (12 h); longer waits are split into hops. */
+export const MAX_QUEUE_DELAY_SECONDS = 43_200;
+/** Cloudflare Queues' largest sendBatch. */
+export const MAX_SEND_BATCH = 100;
+
+export async function enqueueDeliveries(queue: Queue, messages: DeliveryMessage[], delaySeconds = 0): Promise<void> {
+  for (let i = 0; i < messages.length; i += MAX_SEND_BATCH) {
+    await queue.sendBatch(
+      messages.slice(i, i + MAX_SEND_BATCH).map((body) => ({
+        body,
+        contentType: "json" as const,
+        ...(delaySeconds > 0 ? { delaySeconds: Math.min(delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : {}),
+      })),
+    );
+  }
+}

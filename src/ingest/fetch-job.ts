@@ -1,0 +1,80 @@
+import { drizzle } from "drizzle-orm/d1";
+import { eq } from "drizzle-orm";
+import * as schema from "../db/schema";
+import { openSource } from "../db/sources";
+import { keyringFrom } from "../lib/crypto";
+import type { JobMessage } from "../delivery/messages";
+import { acceptEvents } from "./pipeline";
+import { adapterFor } from "./providers";
+
+type FetchJob = Extract<JobMessage, { kind: "fetch" }>;
+
+/** How long one provider resource fetch may take. */
+const FETCH_TIMEOUT_MS = 15_000;
+
+/**
+ * Fetches the resource a pointer callback named and commits its events (ShipStation,
+ * ShipEngine *_V2). Runs on the jobs queue after the callback was ACKed with
+ * `pending_fetch: true`; a failure throws, so the queue retries it with backoff, and the
+ * ingest log row says what happened each time.
+ */
+export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Promise<void> {
+  const db = drizzle(env.DB, { schema });
+  const row = await db.select().from(schema.sources).where(eq(schema.sources.id, job.source_id)).get();
+  if (!row) {
+    await noteOnLog(env, job.ingest_log_id, "fetch_abandoned: source deleted");
+    return;
+  }
+  const ring = await keyringFrom(env.ENCRYPTION_KEY, (env as { ENCRYPTION_KEY_PREVIOUS?: string }).ENCRYPTION_KEY_PREVIOUS);
+  const source = await openSource(ring, row);
+  const adapter = adapterFor(source.provider);
+  if (!source.credentials || !adapter.fetchResource) {
+    await noteOnLog(env, job.ingest_log_id, "fetch_abandoned: no credentials");
+    return;
+  }
+  if (adapter.isFetchAllowed && !adapter.isFetchAllowed(job.resource_url, source.credentials)) {
+    await noteOnLog(env, job.ingest_log_id, "fetch_refused: resource_url is not on the provider's API host");
+    return;
+  }
+  let events;
+  try {
+    events = await adapter.fetchResource({
+      pointer: { resource_url: job.resource_url, resource_type: job.resource_type },
+      credentials: source.credentials,
+      receivedAt: new Date(job.received_at),
+      fetch: (input, init) => fetch(input, { ...init, redirect: "manual", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }),
+    });
+  } catch (err) {
+    await noteOnLog(env, job.ingest_log_id, `fetch_failed (attempt ${attempt}): ${(err as Error).message}`.slice(0, 500));
+    throw err;
+  }
+  const destinations = await db
+    .select({
+      id: schema.destinations.id,
+      status: schema.destinations.status,
+      events: schema.destinations.events,
+      sourceIds: schema.destinations.sourceIds,
+      filter: schema.destinations.filter,
+      maxAttempts: schema.destinations.maxAttempts,
+    })
+    .from(schema.destinations)
+    .where(eq(schema.destinations.workspaceId, source.workspaceId));
+  const result = events.length
+    ? await acceptEvents(env, {
+        source,
+        destinations,
+        events,
+        raw: job.raw,
+        parsed: undefined,
+        receivedAt: job.received_at,
+        log: null,
+      })
+    : { eventIds: [] as string[] };
+  await env.DB.prepare("UPDATE ingest_log SET reason = ?2, event_id = ?3, event_ids = ?4 WHERE id = ?1")
+    .bind(job.ingest_log_id, events.length ? "fetched" : "fetched: no events", result.eventIds[0] ?? null, JSON.stringify(result.eventIds))
+    .run();
+}
+
+async function noteOnLog(env: Env, logId: string, reason: string) {
+  await env.DB.prepare("UPDATE ingest_log SET reason = ?2 WHERE id = ?1").bind(logId, reason).run();
+}

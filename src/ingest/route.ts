@@ -1,0 +1,307 @@
+import { Hono } from "hono";
+import { drizzle } from "drizzle-orm/d1";
+import { eq } from "drizzle-orm";
+import * as schema from "../db/schema";
+import { openSource, type SourceConfig } from "../db/sources";
+import { keyringFrom } from "../lib/crypto";
+import { ApiError, errorResponse } from "../lib/errors";
+import { ipInCidrs } from "../lib/cidr";
+import { insertIngestLogStatement, type IngestLogEntry } from "./ingest-log";
+import { acceptEvents, newIngestLogId, type RoutingDestination } from "./pipeline";
+import { adapterFor } from "./providers";
+import { AdapterParseError, type AdapterResult, type NormalizedEvent, type ProviderAdapter } from "./providers/types";
+import { verifyRequest } from "./verification";
+import type { AppEnv } from "../api/app";
+import type { JobMessage } from "../delivery/messages";
+
+/** CONTRACT.md: ingest bodies over 1 MiB are refused 413. */
+export const MAX_INGEST_BYTES = 1024 * 1024;
+const SOURCE_ID = /^src_[0-9a-z]{26}$/;
+
+type LogBase = Omit<IngestLogEntry, "result" | "eventIds">;
+
+/**
+ * `POST /in/:sourceId` — the provider-facing route. Order of checks: the source exists,
+ * its IP allowlist, size, content type, proof of origin, JSON; then the adapter and the
+ * commit. Every request, accepted or refused, lands in the ingest log with a reason; a 2xx
+ * is sent only after the commit (src/orders/sequencer.ts).
+ */
+export const ingestRoutes = new Hono<AppEnv>();
+
+ingestRoutes.post("/in/:sourceId", (c) => handleIngest(c.env, c.req.raw, c.req.param("sourceId"), undefined));
+ingestRoutes.post("/in/:sourceId/:token", (c) => handleIngest(c.env, c.req.raw, c.req.param("sourceId"), c.req.param("token")));
+ingestRoutes.all("/in/*", () => errorResponse(new ApiError(405, "method_not_allowed", "providers POST to /in/<source id>", { allow: "POST" })));
+
+export async function handleIngest(env: Env, request: Request, sourceId: string, pathToken: string | undefined): Promise<Response> {
+  const receivedAt = Date.now();
+  if (!SOURCE_ID.test(sourceId)) return errorResponse(new ApiError(404, "not_found", "source not found"));
+
+  const loaded = await loadSource(env, sourceId);
+  if (!loaded) return errorResponse(new ApiError(404, "not_found", "source not found"));
+  const { source, destinations } = loaded;
+  const adapter = adapterFor(source.provider);
+
+  const ip = request.headers.get("cf-connecting-ip");
+  const log: LogBase = {
+    id: newIngestLogId(receivedAt),
+    workspaceId: source.workspaceId,
+    sourceId: source.id,
+    at: receivedAt,
+    reason: null,
+    httpStatus: 200,
+    detail: { ...(ip ? { ip } : {}), content_length: Number(request.headers.get("content-length") ?? 0) || undefined },
+  };
+  const refuse = async (err: ApiError, reason: string) => {
+    await insertIngestLogStatement(env.DB, { ...log, result: "rejected", reason, eventIds: [], httpStatus: err.status }).run();
+    return errorResponse(err);
+  };
+
+  if (source.ipAllowlist?.length && !(ip && ipInCidrs(ip, source.ipAllowlist))) {
+    return refuse(new ApiError(403, "ip_not_allowed", "this address may not post to this source"), "ip_not_allowed");
+  }
+
+  const declared = Number(request.headers.get("content-length") ?? "0");
+  if (declared > MAX_INGEST_BYTES) return refuse(tooLarge(), "payload_too_large");
+  const rawBody = await readLimited(request, MAX_INGEST_BYTES);
+  if (rawBody === null) return refuse(tooLarge(), "payload_too_large");
+  log.detail.content_length = rawBody.length;
+
+  const contentType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  const parsed = parseBody(adapter, rawBody, contentType);
+  if (parsed.kind === "unsupported") {
+    return refuse(
+      new ApiError(415, "unsupported_content_type", `content type ${contentType} is not accepted; send application/json`),
+      "unsupported_content_type",
+    );
+  }
+
+  const urlToken = pathToken ?? new URL(request.url).searchParams.get("token") ?? undefined;
+  const verdict = await verifyRequest({
+    config: source.verification,
+    headers: request.headers,
+    rawBody,
+    parsedBody: parsed.kind === "ok" ? parsed.value : undefined,
+    urlToken,
+    cf: (request as { cf?: Record<string, unknown> }).cf,
+    now: receivedAt,
+    fetch: (input, init) => fetch(input, { ...init, signal: AbortSignal.timeout(5000) }),
+  });
+  if (!verdict.ok) {
+    return refuse(new ApiError(401, verdict.reason, `the request's proof of origin was refused (${verdict.reason})`), verdict.reason);
+  }
+  if (parsed.kind !== "ok") {
+    return refuse(new ApiError(400, "invalid_json", `the body is not valid JSON: ${parsed.message}`), "invalid_json");
+  }
+
+  const result = runAdapter(adapter, {
+    body: parsed.value,
+    rawBody,
+    headers: request.headers,
+    settings: source.settings,
+    receivedAt: new Date(receivedAt),
+  });
+  if (result.kind === "fetch") return acceptPointer(env, source, adapter, result, { log, rawBody, receivedAt, destinations, parsed: parsed.value });
+
+  return commitAndAnswer(env, { source, destinations, events: result.events, raw: rawBody, parsed: parsed.value, receivedAt, log });
+}
+
+async function commitAndAnswer(
+  env: Env,
+  input: Parameters<typeof acceptEvents>[1] & { log: LogBase },
+): Promise<Response> {
+  if (input.events.length === 0) {
+    await insertIngestLogStatement(env.DB, { ...input.log, result: "accepted", reason: "no_events", eventIds: [] }).run();
+    return Response.json({ ok: true, event_ids: [], duplicate: false });
+  }
+  try {
+    const accepted = await acceptEvents(env, input);
+    return Response.json({ ok: true, event_ids: accepted.eventIds, duplicate: accepted.duplicate });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "ingest commit failed", source_id: input.source.id, error: (err as Error).message }));
+    // Best effort: the provider is told to retry either way.
+    await insertIngestLogStatement(env.DB, { ...input.log, result: "rejected", reason: "commit_failed", eventIds: [], httpStatus: 503 })
+      .run()
+      .catch(() => undefined);
+    return errorResponse(new ApiError(503, "not_committed", "the event could not be stored; retry later", { "retry-after": "5" }));
+  }
+}
+
+/**
+ * Pointer callbacks (ShipStation, ShipEngine *_V2): the events come from fetching the
+ * resource. The callback is ACKed once the fetch job is durably queued and logged; a URL
+ * the SSRF rule refuses, or a source without credentials, is kept as provider.unmapped.
+ */
+async function acceptPointer(
+  env: Env,
+  source: SourceConfig,
+  adapter: ProviderAdapter,
+  result: Extract<AdapterResult, { kind: "fetch" }>,
+  ctx: { log: LogBase; rawBody: string; receivedAt: number; destinations: RoutingDestination[]; parsed: unknown },
+): Promise<Response> {
+  const { pointer } = result;
+  const refusal = !source.credentials
+    ? "the source has no provider credentials to fetch the resource with"
+    : adapter.isFetchAllowed && !adapter.isFetchAllowed(pointer.resource_url, source.credentials)
+      ? "resource_url is not on the provider's API host"
+      : adapter.fetchResource
+        ? null
+        : "this provider's adapter cannot fetch resources";
+  if (refusal) {
+    const unmapped: NormalizedEvent = {
+      type: "provider.unmapped",
+      livemode: true,
+      source_event: pointer.resource_type,
+      data: { ...(ctx.parsed as Record<string, unknown>), fetch_refused: refusal },
+    };
+    return commitAndAnswer(env, {
+      source,
+      destinations: ctx.destinations,
+      events: [...(result.events ?? []), unmapped],
+      raw: ctx.rawBody,
+      parsed: ctx.parsed,
+      receivedAt: ctx.receivedAt,
+      log: { ...ctx.log, reason: "fetch_refused" },
+    });
+  }
+  const job: JobMessage = {
+    kind: "fetch",
+    workspace_id: source.workspaceId,
+    source_id: source.id,
+    ingest_log_id: ctx.log.id,
+    resource_url: pointer.resource_url,
+    resource_type: pointer.resource_type,
+    received_at: ctx.receivedAt,
+    raw: ctx.rawBody,
+  };
+  try {
+    await env.DB.batch([
+      insertIngestLogStatement(env.DB, {
+        ...ctx.log,
+        result: "accepted",
+        reason: "pending_fetch",
+        eventIds: [],
+        detail: { ...ctx.log.detail, resource_type: pointer.resource_type, resource_url: pointer.resource_url },
+      }),
+    ]);
+    await env.JOBS.send(job, { contentType: "json" });
+  } catch (err) {
+    console.error(JSON.stringify({ level: "error", msg: "pointer callback not queued", source_id: source.id, error: (err as Error).message }));
+    return errorResponse(new ApiError(503, "not_committed", "the callback could not be queued; retry later", { "retry-after": "5" }));
+  }
+  return Response.json({ ok: true, event_ids: [], pending_fetch: true });
+}
+
+function tooLarge() {
+  return new ApiError(413, "payload_too_large", `the body is larger than ${MAX_INGEST_BYTES} bytes`);
+}
+
+/** Loads the source and its workspace's destinations in one D1 round trip. */
+async function loadSource(env: Env, sourceId: string): Promise<{ source: SourceConfig; destinations: RoutingDestination[] } | null> {
+  const db = drizzle(env.DB, { schema });
+  const [sourceRows, destinationRows] = await db.batch([
+    db.select().from(schema.sources).where(eq(schema.sources.id, sourceId)),
+    db
+      .select({
+        id: schema.destinations.id,
+        status: schema.destinations.status,
+        events: schema.destinations.events,
+        sourceIds: schema.destinations.sourceIds,
+        filter: schema.destinations.filter,
+        maxAttempts: schema.destinations.maxAttempts,
+        workspaceId: schema.destinations.workspaceId,
+      })
+      .from(schema.destinations)
+      .innerJoin(schema.sources, eq(schema.sources.workspaceId, schema.destinations.workspaceId))
+      .where(eq(schema.sources.id, sourceId)),
+  ]);
+  const row = sourceRows[0];
+  if (!row) return null;
+  const ring = await keyringFrom(env.ENCRYPTION_KEY, (env as { ENCRYPTION_KEY_PREVIOUS?: string }).ENCRYPTION_KEY_PREVIOUS);
+  return { source: await openSource(ring, row), destinations: destinationRows };
+}
+
+async function readLimited(request: Request, limit: number): Promise<string | null> {
+  if (!request.body) return "";
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return null;
+    }
+    chunks.push(value);
+  }
+  const all = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(all);
+}
+
+type Parsed = { kind: "ok"; value: unknown } | { kind: "invalid"; message: string } | { kind: "unsupported" };
+
+const JSON_TYPES = new Set(["", "application/json", "text/json", "text/plain"]);
+
+function parseBody(adapter: ProviderAdapter, raw: string, contentType: string): Parsed {
+  const isJson = JSON_TYPES.has(contentType) || contentType.endsWith("+json");
+  if (!isJson) {
+    if (!adapter.parseBody) return { kind: "unsupported" };
+    try {
+      const value = adapter.parseBody(raw, contentType);
+      return value === undefined ? { kind: "unsupported" } : { kind: "ok", value };
+    } catch (err) {
+      return { kind: "invalid", message: (err as Error).message.slice(0, 200) };
+    }
+  }
+  try {
+    return { kind: "ok", value: JSON.parse(raw) };
+  } catch (err) {
+    return { kind: "invalid", message: (err as Error).message.slice(0, 200) };
+  }
+}
+
+/**
+ * Runs the provider's adapter. A payload it cannot read is still kept, as
+ * provider.unmapped with the reason in data.parse_error: a provider must never be told to
+ * give up on an event we could still store.
+ */
+function runAdapter(adapter: ProviderAdapter, input: Parameters<ProviderAdapter["normalize"]>[0]): AdapterResult {
+  try {
+    return adapter.normalize(input);
+  } catch (err) {
+    const known = err instanceof AdapterParseError;
+    const message = known ? err.message : "the adapter could not read this payload";
+    if (!known) console.error(JSON.stringify({ level: "error", msg: "adapter crashed", provider: adapter.provider, error: (err as Error).message }));
+    const body = input.body;
+    return {
+      kind: "events",
+      events: [
+        {
+          type: "provider.unmapped",
+          livemode: true,
+          source_event: guessEventName(body),
+          data: {
+            payload: body,
+            parse_error: known && err.field ? `${err.field}: ${message}` : message,
+          },
+        },
+      ],
+    };
+  }
+}
+
+function guessEventName(body: unknown): string {
+  if (body && typeof body === "object" && !Array.isArray(body)) {
+    const b = body as Record<string, unknown>;
+    for (const key of ["event", "type", "Event", "resource_type", "description", "topic"]) {
+      if (typeof b[key] === "string" && b[key]) return (b[key] as string).slice(0, 100);
+    }
+  }
+  return "unknown";
+}

@@ -1,0 +1,42 @@
+import type { NormalizedEvent } from "../ingest/providers/types";
+import { sha256Hex } from "../lib/crypto";
+import { toBase32 } from "../lib/encoding";
+import { stableStringify } from "../lib/stable-json";
+
+/**
+ * Event identity (EVENTS.md, "Identity").
+ *
+ * - Dedupe key: the provider's own event id where it sends one, else a hash of the payload
+ *   without its delivery metadata (the adapter's `dedupe_basis`). Scoped to the source, so
+ *   two sources never collide.
+ * - Event id: derived from (workspace, source, dedupe key), so the same provider event
+ *   always maps to the same `evt_` id — which also makes every D1 write idempotent.
+ * - Order key: which Durable Object serializes it — `order:<reference>`, else
+ *   `tracking:<carrier>:<number>`, else none (deduped but not sequenced).
+ */
+export async function dedupeKeyOf(event: NormalizedEvent, fallbackBasis: unknown): Promise<string> {
+  if (event.provider_event_id) return `id:${event.provider_event_id}`;
+  return `h:${await sha256Hex(stableStringify(event.dedupe_basis ?? fallbackBasis))}`;
+}
+
+export async function eventIdOf(workspaceId: string, sourceId: string, dedupeKey: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${workspaceId}|${sourceId}|${dedupeKey}`));
+  return `evt_${toBase32(new Uint8Array(digest)).slice(0, 26)}`;
+}
+
+export function orderKeyOf(event: Pick<NormalizedEvent, "order" | "shipment">): string | null {
+  const reference = event.order?.reference;
+  if (reference) return `order:${reference}`;
+  const tracking = event.shipment?.tracking_number;
+  if (tracking) return `tracking:${event.shipment?.carrier ?? ""}:${tracking}`;
+  return null;
+}
+
+/**
+ * The Durable Object name for a group of events. Unsequenced events still need serialized
+ * dedupe; they spread over 32 shards per workspace by event id.
+ */
+export function sequencerName(workspaceId: string, orderKey: string | null, eventId: string): string {
+  if (orderKey) return `${workspaceId}|${orderKey}`;
+  return `${workspaceId}|unsequenced:${eventId.slice(4, 5)}`;
+}
