@@ -3,9 +3,10 @@ import { consumeDeadLetters } from "./delivery/dead-letters";
 import { consumeDeliveries } from "./delivery/consumer";
 import { consumeJobs } from "./delivery/jobs";
 import { runHousekeeping } from "./housekeeping";
+import { RateLimiter } from "./limits/rate-limiter";
 import { OrderSequencer } from "./orders/sequencer";
 
-export { OrderSequencer };
+export { OrderSequencer, RateLimiter };
 
 const app = createApp();
 
