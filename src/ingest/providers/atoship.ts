@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { carrierCode, compact, isoTimestamp, money, str } from "../../events/normalize";
+import { carrierCode, compact, isoDate, isoTimestamp, money, str, trackingSection } from "../../events/normalize";
 import type { TrackingStatus } from "../../events/canonical";
 import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from "./types";
 
@@ -81,18 +81,17 @@ export const atoshipAdapter: ProviderAdapter = {
         carrier: carrierCode(d.carrier),
         service: str(d.service),
         label_id: str(d.label_id),
-        ship_date: str(d.ship_date),
+        ship_date: isoDate(d.ship_date),
         cost: money(d.rate ?? d.cost, d.currency),
       }),
       data: rest,
       provider_event_id: env.id !== undefined ? String(env.id) : undefined,
     };
     if (mapping?.status) {
-      event.tracking = {
-        status: mapping.status,
-        ...(str(d.status_detail) ? { status_detail: str(d.status_detail) } : {}),
-        ...(str(d.estimated_delivery) ? { estimated_delivery: str(d.estimated_delivery) } : {}),
-      };
+      event.tracking = trackingSection(mapping.status, {
+        status_detail: d.status_detail,
+        estimated_delivery: d.estimated_delivery,
+      });
     }
     return { kind: "events", events: [event] };
   },

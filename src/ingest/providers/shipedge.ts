@@ -112,6 +112,8 @@ function canonicalType(resource: string, action: string): string {
 /** Fields the canonical event carries; everything else stays in `data`. */
 const ORDER_FIELDS = [
   "event",
+  "order_id",
+  "order_number",
   "order_reference",
   "tracking_number",
   "carrier",

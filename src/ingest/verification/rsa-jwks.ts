@@ -23,7 +23,12 @@ export const JWKS_MIN_REFETCH_MS = 30 * 1000;
 const MAX_CACHED_JWKS = 32;
 
 interface CachedJwks {
+  /** When these keys were fetched. */
   fetchedAt: number;
+  /** When the JWKS was last asked for (successfully or not). */
+  attemptedAt: number;
+  /** The last attempt failed: an unknown kid is then "unavailable", not "unknown". */
+  failing: boolean;
   keys: Map<string, JsonWebKey>;
   imported: Map<string, Promise<CryptoKey | null>>;
 }
@@ -53,7 +58,8 @@ const fail = (reason: Extract<VerificationResult, { ok: false }>["reason"]): Ver
  * signed string uses the header exactly as sent.
  *
  * The JWKS is cached per isolate for JWKS_TTL_MS; an unknown `kid` refetches it once
- * (at most every JWKS_MIN_REFETCH_MS), and a failed refresh falls back to the stale keys.
+ * (at most every JWKS_MIN_REFETCH_MS, so forged kids cannot make us hammer the JWKS), and a
+ * failed refresh keeps serving the keys already known, retrying after the same interval.
  */
 export async function verifyRsaJwks(
   cfg: RsaJwksConfig,
@@ -111,19 +117,30 @@ async function keyFor(
   fetcher: typeof fetch,
 ): Promise<CryptoKey | null | "unavailable"> {
   let entry = jwksCache.get(jwksUrl);
-  const fresh = entry !== undefined && nowMs - entry.fetchedAt < JWKS_TTL_MS && nowMs >= entry.fetchedAt;
-  const mayRefetch = entry === undefined || !fresh || nowMs - entry.fetchedAt >= JWKS_MIN_REFETCH_MS || nowMs < entry.fetchedAt;
-
-  if (!fresh || (!entry!.keys.has(kid) && mayRefetch)) {
-    const refreshed = await loadJwks(jwksUrl, nowMs, fetcher);
-    if (refreshed) entry = refreshed;
-    else if (!entry) return "unavailable";
-    else if (!entry.keys.has(kid)) return "unavailable";
+  if (entry) {
+    const age = nowMs - entry.fetchedAt;
+    const fresh = age >= 0 && age < JWKS_TTL_MS;
+    const sinceAttempt = nowMs - entry.attemptedAt;
+    const mayAttempt = sinceAttempt >= JWKS_MIN_REFETCH_MS || sinceAttempt < 0;
+    if ((!fresh || !entry.keys.has(kid)) && mayAttempt) {
+      const refreshed = await loadJwks(jwksUrl, nowMs, fetcher);
+      if (refreshed) entry = refreshed;
+      else {
+        // Keep serving the keys we have; try the JWKS again after the guard interval.
+        entry.attemptedAt = nowMs;
+        entry.failing = true;
+      }
+    }
+  } else {
+    const loaded = await loadJwks(jwksUrl, nowMs, fetcher);
+    if (!loaded) return "unavailable";
+    entry = loaded;
   }
-  if (!entry || !entry.keys.has(kid)) return null;
+  const jwk = entry.keys.get(kid);
+  if (!jwk) return entry.failing ? "unavailable" : null;
   let imported = entry.imported.get(kid);
   if (!imported) {
-    imported = importJwk(entry.keys.get(kid)!);
+    imported = importJwk(jwk);
     entry.imported.set(kid, imported);
   }
   return imported;
@@ -157,7 +174,7 @@ async function fetchJwks(jwksUrl: string, nowMs: number, fetcher: typeof fetch):
       keys.set(k.kid, { kty: "RSA", n: k.n, e: k.e });
     }
   }
-  const entry: CachedJwks = { fetchedAt: nowMs, keys, imported: new Map() };
+  const entry: CachedJwks = { fetchedAt: nowMs, attemptedAt: nowMs, failing: false, keys, imported: new Map() };
   if (jwksCache.size >= MAX_CACHED_JWKS && !jwksCache.has(jwksUrl)) {
     const oldest = jwksCache.keys().next().value;
     if (oldest !== undefined) jwksCache.delete(oldest);

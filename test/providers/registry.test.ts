@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { PROVIDERS } from "../../src/events/canonical";
+import { adapterFor } from "../../src/ingest/providers";
+import { verificationSchema } from "../../src/ingest/verification/types";
+
+describe("adapter registry", () => {
+  it.each(PROVIDERS)("%s has its own adapter with a valid verification preset", (provider) => {
+    const adapter = adapterFor(provider);
+    expect(adapter.provider).toBe(provider);
+    const preset = verificationSchema.safeParse(adapter.verificationPreset);
+    expect(preset.success, JSON.stringify(preset.error?.issues)).toBe(true);
+  });
+
+  it.each([
+    ["shipstation", { type: "url_token" }],
+    ["shipedge", { type: "url_token" }],
+    ["shippypro", { type: "url_token" }],
+    ["shipup", { type: "url_token" }],
+    ["shipengine", { type: "rsa_jwks", jwks_url: "https://api.shipengine.com/jwks", tolerance_seconds: 300 }],
+    ["easypost", { type: "hmac", header: "x-hmac-signature", algorithm: "sha256", encoding: "hex", prefix: "hmac-sha256-hex=", key_normalization: "nfkd" }],
+    ["aftership", { type: "hmac", header: "aftership-hmac-sha256", algorithm: "sha256", encoding: "base64", prefix: "" }],
+  ] as const)("%s presets %j", (provider, preset) => {
+    expect(adapterFor(provider).verificationPreset).toMatchObject(preset);
+  });
+
+  it("only the pointer providers fetch resources", () => {
+    const fetching = PROVIDERS.filter((p) => adapterFor(p).fetchResource && adapterFor(p).isFetchAllowed);
+    expect(fetching).toEqual(["shipstation", "shipengine"]);
+  });
+});
