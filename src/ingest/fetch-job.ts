@@ -6,6 +6,7 @@ import { keyringFrom } from "../lib/crypto";
 import type { JobMessage } from "../delivery/messages";
 import { acceptEvents } from "./pipeline";
 import { adapterFor } from "./providers";
+import { AdapterParseError, type NormalizedEvent } from "./providers/types";
 
 type FetchJob = Extract<JobMessage, { kind: "fetch" }>;
 
@@ -36,7 +37,7 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
     await noteOnLog(env, job.ingest_log_id, "fetch_refused: resource_url is not on the provider's API host");
     return;
   }
-  let events;
+  let events: NormalizedEvent[];
   try {
     events = await adapter.fetchResource({
       pointer: { resource_url: job.resource_url, resource_type: job.resource_type },
@@ -45,8 +46,24 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
       fetch: (input, init) => fetch(input, { ...init, redirect: "manual", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }),
     });
   } catch (err) {
-    await noteOnLog(env, job.ingest_log_id, `fetch_failed (attempt ${attempt}): ${(err as Error).message}`.slice(0, 500));
-    throw err;
+    if (!(err instanceof AdapterParseError)) {
+      // HTTP 5xx, 429, network: worth another try on the jobs queue's backoff.
+      await noteOnLog(env, job.ingest_log_id, `fetch_failed (attempt ${attempt}): ${(err as Error).message}`.slice(0, 500));
+      throw err;
+    }
+    // The resource came back but is not what the provider documents: retrying cannot help,
+    // and the callback must still not be lost — keep it as provider.unmapped.
+    events = [
+      {
+        type: "provider.unmapped",
+        livemode: true,
+        source_event: job.resource_type,
+        data: {
+          resource_url: job.resource_url,
+          parse_error: err.field ? `${err.field}: ${err.message}` : err.message,
+        },
+      },
+    ];
   }
   const destinations = await db
     .select({
