@@ -6,6 +6,7 @@ import { registerDeliveryRoutes } from "./deliveries";
 import { registerDestinationRoutes } from "./destinations";
 import { registerEventRoutes } from "./events";
 import { registerIngestLogRoutes } from "./ingest-log";
+import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
 import { registerWorkspaceRoutes } from "./workspaces";
 
@@ -42,6 +43,7 @@ export function createManagementApi() {
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
   registerIngestLogRoutes(app);
+  registerRegistrationRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });

@@ -13,9 +13,15 @@ import { badRequest, notFound, unprocessable } from "../lib/errors";
 import { newId, randomToken } from "../lib/ids";
 import { isValidCidr } from "../lib/cidr";
 import { outboundUrlProblem } from "../lib/url-safety";
+import { removeWebhooks, reregisterAfterRotation } from "../registration";
+import { openSource } from "../db/sources";
+import { keyringFrom } from "../lib/crypto";
+import { providerWebhooks } from "../db/schema";
+import { ApiError } from "../lib/errors";
 import type { AppContext, createRouter } from "./app";
 import { errorResponses, idParam, jsonBody } from "./openapi";
 import { decodeCursor, iso, page, pageQuerySchema } from "./pagination";
+import { rotationRegistrationSchema } from "./registration";
 
 const secretOnlySchema = z
   .object({ secret: z.string().min(1).max(500) })
@@ -181,9 +187,14 @@ const routes = {
     method: "delete",
     path: "/v1/sources/{id}",
     tags,
-    summary: "Delete a source (its events stay in the log)",
-    request: { params: SourceId },
-    responses: { 204: { description: "deleted" }, ...errorResponses(401, 404) },
+    summary: "Delete a source (its events stay in the log); webhooks registered at the provider are unsubscribed first",
+    request: {
+      params: SourceId,
+      query: z.object({
+        force: z.enum(["true", "false"]).optional().openapi({ description: "delete even if unsubscribing at the provider fails" }),
+      }),
+    },
+    responses: { 204: { description: "deleted" }, ...errorResponses(401, 404, 409) },
   }),
   rotate: createRoute({
     method: "post",
@@ -192,7 +203,10 @@ const routes = {
     summary: "Rotate the source's secret (or URL token); the new one is shown once",
     request: { params: SourceId, body: jsonBody(rotateSourceSchema, false) },
     responses: {
-      200: { description: "the source with its new secret", content: { "application/json": { schema: sourceSchema } } },
+      200: {
+        description: "the source with its new secret (and, for a url_token source with registered webhooks, `registration`)",
+        content: { "application/json": { schema: sourceSchema.extend({ registration: rotationRegistrationSchema.optional() }) } },
+      },
       ...errorResponses(400, 401, 404, 422, 503),
     },
   }),
@@ -287,6 +301,22 @@ export function registerSourceRoutes(app: ReturnType<typeof createRouter>) {
 
   app.openapi(routes.remove, async (c) => {
     const db = dbOf(c.env);
+    const row = await getSourceRow(db, c.get("workspaceId"), c.req.valid("param").id);
+    if (!row) throw notFound("source");
+    // A provider left calling a deleted source would get 404s forever: unsubscribe first.
+    const registered = await db.select({ id: providerWebhooks.id }).from(providerWebhooks).where(eq(providerWebhooks.sourceId, row.id)).limit(1);
+    if (registered.length > 0) {
+      const ring = await keyringFrom(c.env.ENCRYPTION_KEY, (c.env as { ENCRYPTION_KEY_PREVIOUS?: string }).ENCRYPTION_KEY_PREVIOUS);
+      try {
+        await removeWebhooks({ env: c.env, requestUrl: c.req.url }, await openSource(ring, row));
+      } catch (err) {
+        if (c.req.valid("query").force !== "true") {
+          const why = err instanceof ApiError ? err.message : "the provider could not be reached";
+          throw new ApiError(409, "unsubscribe_failed", `the source's webhooks could not be removed at the provider (${why}); retry, or DELETE with ?force=true to delete anyway`);
+        }
+      }
+      await db.delete(providerWebhooks).where(eq(providerWebhooks.sourceId, row.id));
+    }
     const deleted = await db
       .delete(sources)
       .where(and(eq(sources.workspaceId, c.get("workspaceId")), eq(sources.id, c.req.valid("param").id)))
@@ -322,6 +352,8 @@ export function registerSourceRoutes(app: ReturnType<typeof createRouter>) {
     }
     const next: SourceRow = { ...row, secretEnc: await encryptJson(ring, secret), updatedAt: Date.now() };
     await db.update(sources).set({ secretEnc: next.secretEnc, updatedAt: next.updatedAt }).where(eq(sources.id, row.id));
-    return c.json(sourceView(c, next, reveal), 200);
+    // The URL token is part of the URL the provider calls: move registered webhooks to the new one.
+    const registration = await reregisterAfterRotation({ env: c.env, requestUrl: c.req.url }, next);
+    return c.json({ ...sourceView(c, next, reveal), ...(registration ? { registration } : {}) }, 200);
   });
 }
