@@ -27,6 +27,8 @@ const SECRET_FIELDS: Partial<Record<VerificationConfig["type"], string[]>> = {
   basic: ["password"],
   header: ["value"],
   url_token: ["token"],
+  // The optional header a client-cert source also checks carries a secret value.
+  client_cert: ["header"],
 };
 
 /** Splits a verification config into what may be shown and what must be sealed. */

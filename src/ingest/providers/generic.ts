@@ -15,7 +15,8 @@ import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from ".
  * type, with optional `order`, `shipment`, `tracking`, `inventory`, `data`), or the source's
  * `settings` name dotted paths to read: `event_type_path`, `event_id_path`,
  * `order_reference_path`, `tracking_number_path`, `carrier_path`, `occurred_at_path`,
- * and `type_map` (provider event name → canonical type).
+ * `livemode_path` (true / "true" / "live" = live), `test_path` (truthy = a test, e.g.
+ * Shippo's `test: true`), and `type_map` (provider event name → canonical type).
  */
 export const genericSettingsSchema = z.object({
   event_type_path: z.string().max(200).optional(),
@@ -25,6 +26,8 @@ export const genericSettingsSchema = z.object({
   carrier_path: z.string().max(200).optional(),
   occurred_at_path: z.string().max(200).optional(),
   livemode_path: z.string().max(200).optional(),
+  /** A flag that marks test callbacks (Shippo's `test: true`): truthy → livemode false. */
+  test_path: z.string().max(200).optional(),
   type_map: z.record(z.string(), z.string()).optional(),
 });
 export type GenericSettings = z.infer<typeof genericSettingsSchema>;
@@ -86,9 +89,11 @@ export const genericAdapter: ProviderAdapter = {
     const tracking = cfg.tracking_number_path ? str(getPath(body, cfg.tracking_number_path)) : undefined;
     const carrier = cfg.carrier_path ? str(getPath(body, cfg.carrier_path)) : undefined;
     const livemode = cfg.livemode_path ? getPath(body, cfg.livemode_path) : undefined;
+    const testFlag = cfg.test_path ? getPath(body, cfg.test_path) : undefined;
+    const isTest = testFlag === true || testFlag === "true" || testFlag === 1 || testFlag === "1";
     const event: NormalizedEvent = {
       type,
-      livemode: livemode === undefined ? true : livemode === true || livemode === "true" || livemode === "live",
+      livemode: !isTest && (livemode === undefined ? true : livemode === true || livemode === "true" || livemode === "live"),
       occurred_at: cfg.occurred_at_path ? isoTimestamp(getPath(body, cfg.occurred_at_path)) : undefined,
       source_event: rawType ?? "generic",
       ...(reference ? { order: { reference } } : {}),

@@ -197,13 +197,15 @@ function labelIdFromUrl(resourceUrl: string): string | undefined {
 /** A tracking payload (inline `data` or a fetched track resource) as `tracking.updated`. */
 export function shipengineTrackingEvent(
   raw: unknown,
-  ctx: { resourceUrl: string; resourceType: string; fallbackTimestamp?: string },
+  ctx: { resourceUrl: string; resourceType: string },
 ): NormalizedEvent {
   const t = parse(shipengineTrackingSchema, raw, "data");
   const latest = newestEvent(t.events);
   const status = trackingStatus(t.status_code, t.status_detail_code ?? latest?.status_detail_code);
   const occurredAt = isoTimestamp(latest?.occurred_at) ?? isoTimestamp(t.actual_delivery_date);
-  const stamp = occurredAt ?? isoTimestamp(ctx.fallbackTimestamp) ?? str(ctx.fallbackTimestamp);
+  // Never the x-shipengine-timestamp header: every retry is re-signed with a new one. With no
+  // carrier event yet ("not yet in system") the relay dedupes on the payload instead.
+  const stamp = occurredAt;
   return {
     type: "tracking.updated",
     livemode: true,
@@ -333,7 +335,7 @@ export function shipengineResourceEvents(page: Record<string, unknown>, resource
 export const shipengineAdapter: ProviderAdapter = {
   provider: "shipengine",
   verificationPreset: { type: "rsa_jwks", jwks_url: "https://api.shipengine.com/jwks", tolerance_seconds: 300 },
-  normalize({ body, headers }) {
+  normalize({ body }) {
     const parsed = shipengineWebhookSchema.safeParse(body);
     if (!parsed.success) {
       const issue = firstIssue(parsed.error);
@@ -344,11 +346,7 @@ export const shipengineAdapter: ProviderAdapter = {
     const type = resource_type.toUpperCase();
     if (TRACKING_TYPES.has(type)) {
       if (data) {
-        const event = shipengineTrackingEvent(data, {
-          resourceUrl: resource_url,
-          resourceType: type,
-          fallbackTimestamp: headers.get("x-shipengine-timestamp") ?? undefined,
-        });
+        const event = shipengineTrackingEvent(data, { resourceUrl: resource_url, resourceType: type });
         return { kind: "events", events: [event] };
       }
       return { kind: "fetch", pointer: { resource_url, resource_type: type } };
