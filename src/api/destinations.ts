@@ -10,7 +10,9 @@ import {
   type DestinationRow,
 } from "../db/destinations";
 import { attempts, destinations, sources } from "../db/schema";
-import { drainDestination } from "../delivery/drain";
+import { autoDisablePolicy } from "../delivery/auto-disable";
+import type { JobMessage } from "../delivery/messages";
+import { MTLS_BINDING_PATTERN, mtlsFetcher } from "../delivery/mtls";
 import { isReservedHeader, sendWebhook, type AttemptOutcome, type DestinationAuth } from "../delivery/send";
 import { newSigningSecret } from "../delivery/signing";
 import { testPingEvent } from "../delivery/test-event";
@@ -42,6 +44,26 @@ const retrySchema = z
     schedule_seconds: z.array(z.number().int().min(0).max(7 * 86_400)).min(1).max(10).default(DEFAULT_SCHEDULE_SECONDS),
   })
   .openapi("RetryPolicy");
+const autoDisableSchema = z
+  .object({
+    after_failed_deliveries: z
+      .number()
+      .int()
+      .min(0)
+      .max(10_000)
+      .nullable()
+      .optional()
+      .openapi({ description: "Disable after this many deliveries in a row failed for good; 0 = never, null = the relay's default (20)" }),
+    after_failing_seconds: z
+      .number()
+      .int()
+      .min(0)
+      .max(90 * 86_400)
+      .nullable()
+      .optional()
+      .openapi({ description: "Disable once every attempt has failed for this long; 0 = never, null = the relay's default (5 days)" }),
+  })
+  .openapi("AutoDisable");
 
 const destinationFields = {
   name: z.string().trim().max(200).optional(),
@@ -59,7 +81,13 @@ const destinationFields = {
   filter: z.record(z.string().max(200), z.unknown()).nullable().optional(),
   format: z.enum(["v1"]).optional(),
   include_raw: z.boolean().optional(),
-  mtls_certificate: z.string().max(100).nullable().optional(),
+  mtls_certificate: z
+    .string()
+    .regex(MTLS_BINDING_PATTERN, "must name an mtls_certificates binding of this Worker (MTLS_…)")
+    .nullable()
+    .optional()
+    .openapi({ description: "Name of an mtls_certificates binding (MTLS_…) whose client certificate deliveries present" }),
+  auto_disable: autoDisableSchema.optional(),
   verify: z.boolean().optional().openapi({ description: "Send a test event first; refuse to save (422) unless it is acknowledged 2xx" }),
 };
 const createDestinationSchema = z.object(destinationFields).openapi("CreateDestination");
@@ -77,6 +105,7 @@ const destinationSchema = z
     sources: z.array(z.string()).nullable(),
     status: z.enum(["active", "paused", "disabled"]),
     disabled_reason: z.string().nullable(),
+    disabled_at: z.string().nullable(),
     headers: z.record(z.string(), z.string()).openapi({ description: "Header names; values are not returned" }),
     auth: z.object({ type: z.string(), username: z.string().optional() }).nullable(),
     retry: z.object({ max_attempts: z.number(), schedule_seconds: z.array(z.number()) }),
@@ -87,6 +116,9 @@ const destinationSchema = z
     format: z.string(),
     include_raw: z.boolean(),
     mtls_certificate: z.string().nullable(),
+    auto_disable: z
+      .object({ after_failed_deliveries: z.number(), after_failing_seconds: z.number() })
+      .openapi({ description: "The auto-disable rules in force (0 = off)" }),
     created_at: z.string(),
     updated_at: z.string(),
     signing_secret: z.string().optional().openapi({ description: "Shown on create and rotate only" }),
@@ -118,7 +150,8 @@ const statsSchema = z
 
 const REDACTED = "[redacted]";
 
-function destinationView(row: DestinationRow, headerNames: string[], auth: DestinationAuth | null, signingSecret?: string) {
+function destinationView(c: AppContext, row: DestinationRow, headerNames: string[], auth: DestinationAuth | null, signingSecret?: string) {
+  const policy = autoDisablePolicy(c.env, row);
   return {
     id: row.id,
     name: row.name,
@@ -128,6 +161,7 @@ function destinationView(row: DestinationRow, headerNames: string[], auth: Desti
     sources: row.sourceIds,
     status: row.status,
     disabled_reason: row.disabledReason,
+    disabled_at: iso(row.disabledAt),
     headers: Object.fromEntries(headerNames.map((h) => [h, REDACTED])),
     auth: auth ? (auth.type === "basic" ? { type: "basic", username: auth.username } : { type: auth.type }) : null,
     retry: { max_attempts: row.maxAttempts, schedule_seconds: row.scheduleSeconds },
@@ -138,6 +172,7 @@ function destinationView(row: DestinationRow, headerNames: string[], auth: Desti
     format: row.format,
     include_raw: row.includeRaw,
     mtls_certificate: row.mtlsCertificate,
+    auto_disable: { after_failed_deliveries: policy.afterFailedDeliveries, after_failing_seconds: policy.afterFailingSeconds },
     created_at: iso(row.createdAt)!,
     updated_at: iso(row.updatedAt)!,
     ...(signingSecret ? { signing_secret: signingSecret } : {}),
@@ -146,12 +181,19 @@ function destinationView(row: DestinationRow, headerNames: string[], auth: Desti
 
 async function viewOf(c: AppContext, row: DestinationRow, signingSecret?: string) {
   const opened = await openDestination(await requireKeyring(c.env), row);
-  return destinationView(row, Object.keys(opened.headers), opened.auth, signingSecret);
+  return destinationView(c, row, Object.keys(opened.headers), opened.auth, signingSecret);
 }
 
 function checkUrl(c: AppContext, field: string, url: string) {
   const problem = outboundUrlProblem(url, { allowInsecure: allowInsecureDestinations(c.env) });
   if (problem) throw badRequest(`${field}: ${problem}`);
+}
+
+/** The named mTLS binding must exist on this Worker, or every delivery would fail. */
+function checkMtls(c: AppContext, name: string | null | undefined) {
+  if (name && !mtlsFetcher(c.env, name)) {
+    throw badRequest(`mtls_certificate: this Worker has no mtls_certificates binding named ${name}`);
+  }
 }
 
 function checkHeaders(headers: Record<string, string> | null | undefined) {
@@ -173,10 +215,45 @@ async function checkSources(c: AppContext, ids: string[] | null | undefined) {
   if (missing >= 0) throw badRequest(`sources.${missing}: no such source`);
 }
 
+/**
+ * The columns a PATCH writes: the configuration it may change, and the status fields only
+ * when it sets a status. Never the signing secrets or the failure record — the relay writes
+ * those concurrently (rotate-secret, auto-disable), and writing back what this request read
+ * would undo them.
+ */
+function editableColumns(next: DestinationRow, statusSet: boolean): Partial<DestinationRow> {
+  const {
+    id: _id,
+    workspaceId: _workspaceId,
+    createdAt: _createdAt,
+    signingSecretEnc: _secret,
+    previousSigningSecretEnc: _previousSecret,
+    previousSecretExpiresAt: _previousExpiry,
+    status,
+    disabledReason,
+    disabledAt,
+    consecutiveFailures,
+    failingSince,
+    ...config
+  } = next;
+  if (!statusSet) return config;
+  return status === "active"
+    ? { ...config, status, disabledReason, disabledAt, consecutiveFailures, failingSince }
+    : { ...config, status, disabledReason, disabledAt };
+}
+
 /** Sends a test.ping to the destination as it would be configured, without storing anything. */
 async function sendTestPing(
   c: AppContext,
-  target: { id: string; url: string; timeoutMs: number; headers: Record<string, string>; auth: DestinationAuth | null; secrets: string[] },
+  target: {
+    id: string;
+    url: string;
+    timeoutMs: number;
+    headers: Record<string, string>;
+    auth: DestinationAuth | null;
+    secrets: string[];
+    mtlsCertificate: string | null;
+  },
 ): Promise<{ outcome: AttemptOutcome; payload: unknown }> {
   const event = testPingEvent(target.id);
   const body = JSON.stringify(event);
@@ -188,6 +265,7 @@ async function sendTestPing(
       timeoutMs: target.timeoutMs,
       secrets: target.secrets,
       allowInsecure: allowInsecureDestinations(c.env),
+      fetcher: target.mtlsCertificate ? mtlsFetcher(c.env, target.mtlsCertificate) : null,
     },
     { id: newId("dlv"), body, attempt: 1 },
   );
@@ -279,6 +357,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
     checkUrl(c, "url", body.url);
     if (body.backup_url) checkUrl(c, "backup_url", body.backup_url);
     checkHeaders(body.headers);
+    checkMtls(c, body.mtls_certificate);
     await checkSources(c, body.sources);
     const ring = await requireKeyring(c.env);
     const signingSecret = newSigningSecret();
@@ -293,6 +372,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
         headers: body.headers ?? {},
         auth: body.auth ?? null,
         secrets: [signingSecret],
+        mtlsCertificate: body.mtls_certificate ?? null,
       });
       if (!outcome.ok) refuseUnverified(outcome);
     }
@@ -306,6 +386,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
       sourceIds: body.sources ?? null,
       status: body.status ?? "active",
       disabledReason: null,
+      disabledAt: null,
       headersEnc: body.headers && Object.keys(body.headers).length ? await encryptJson(ring, body.headers) : null,
       authEnc: body.auth ? await encryptJson(ring, body.auth) : null,
       maxAttempts: body.retry?.max_attempts ?? DEFAULT_MAX_ATTEMPTS,
@@ -322,11 +403,13 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
       previousSecretExpiresAt: null,
       consecutiveFailures: 0,
       failingSince: null,
+      autoDisableFailures: body.auto_disable?.after_failed_deliveries ?? null,
+      autoDisableSeconds: body.auto_disable?.after_failing_seconds ?? null,
       createdAt: now,
       updatedAt: now,
     };
     await dbOf(c.env).insert(destinations).values(row);
-    return c.json(destinationView(row, Object.keys(body.headers ?? {}), body.auth ?? null, signingSecret), 201);
+    return c.json(destinationView(c, row, Object.keys(body.headers ?? {}), body.auth ?? null, signingSecret), 201);
   });
 
   app.openapi(routes.list, async (c) => {
@@ -399,12 +482,21 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
     if (body.filter !== undefined) next.filter = body.filter;
     if (body.format !== undefined) next.format = body.format;
     if (body.include_raw !== undefined) next.includeRaw = body.include_raw;
-    if (body.mtls_certificate !== undefined) next.mtlsCertificate = body.mtls_certificate;
+    if (body.mtls_certificate !== undefined) {
+      checkMtls(c, body.mtls_certificate);
+      next.mtlsCertificate = body.mtls_certificate;
+    }
+    if (body.auto_disable !== undefined) {
+      if (body.auto_disable.after_failed_deliveries !== undefined) next.autoDisableFailures = body.auto_disable.after_failed_deliveries;
+      if (body.auto_disable.after_failing_seconds !== undefined) next.autoDisableSeconds = body.auto_disable.after_failing_seconds;
+    }
     const reactivated = body.status === "active" && row.status !== "active";
     if (body.status !== undefined) {
+      // A status set by the user replaces the relay's verdict; re-enabling starts the failure count over.
       next.status = body.status;
+      next.disabledReason = null;
+      next.disabledAt = null;
       if (body.status === "active") {
-        next.disabledReason = null;
         next.consecutiveFailures = 0;
         next.failingSince = null;
       }
@@ -417,13 +509,18 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
         headers,
         auth,
         secrets: current.signingSecrets,
+        mtlsCertificate: next.mtlsCertificate,
       });
       if (!outcome.ok) refuseUnverified(outcome);
     }
-    await db.update(destinations).set(next).where(eq(destinations.id, row.id));
-    // Deliveries that waited while the destination was paused or disabled go out now, in order.
-    if (reactivated) c.executionCtx.waitUntil(drainDestination(c.env, row.id));
-    return c.json(destinationView(next, Object.keys(headers), auth), 200);
+    await db.update(destinations).set(editableColumns(next, body.status !== undefined)).where(eq(destinations.id, row.id));
+    const saved = (await getDestinationRow(db, c.get("workspaceId"), row.id)) ?? next;
+    // Deliveries that waited while the destination was paused or disabled go out now, in
+    // order: a durable job (not waitUntil), so a restart cannot leave them waiting.
+    if (reactivated) {
+      await c.env.JOBS.send({ kind: "drain", destination_id: row.id } satisfies JobMessage, { contentType: "json" });
+    }
+    return c.json(destinationView(c, saved, Object.keys(headers), auth), 200);
   });
 
   app.openapi(routes.remove, async (c) => {
@@ -472,6 +569,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
       headers: opened.headers,
       auth: opened.auth,
       secrets: opened.signingSecrets,
+      mtlsCertificate: row.mtlsCertificate,
     });
     return c.json(
       {

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 /**
@@ -53,6 +54,8 @@ export const destinations = sqliteTable(
     sourceIds: text("source_ids", { mode: "json" }).$type<string[]>(),
     status: text("status", { enum: ["active", "paused", "disabled"] }).notNull(),
     disabledReason: text("disabled_reason"),
+    /** When the relay disabled it (410 Gone or sustained failure); also the guard of its relay event. */
+    disabledAt: integer("disabled_at"),
     /** Custom headers, encrypted (they often carry API keys). */
     headersEnc: text("headers_enc"),
     /** {type: basic|bearer, …}, encrypted. */
@@ -73,6 +76,10 @@ export const destinations = sqliteTable(
     /** Consecutive failed deliveries and since when every attempt failed (auto-disable). */
     consecutiveFailures: integer("consecutive_failures").notNull().default(0),
     failingSince: integer("failing_since"),
+    /** Auto-disable after this many failed deliveries in a row; null = the Worker's default, 0 = never. */
+    autoDisableFailures: integer("auto_disable_failures"),
+    /** Auto-disable once every attempt failed for this long (s); null = the Worker's default, 0 = never. */
+    autoDisableSeconds: integer("auto_disable_seconds"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
   },
@@ -136,6 +143,8 @@ export const deliveries = sqliteTable(
     sequence: integer("sequence"),
     lastStatusCode: integer("last_status_code"),
     lastError: text("last_error"),
+    /** The replay that re-sent it, until that attempt finishes (then counted on the replay and cleared). */
+    replayId: text("replay_id"),
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     completedAt: integer("completed_at"),
@@ -146,6 +155,7 @@ export const deliveries = sqliteTable(
     index("deliveries_event").on(t.eventId),
     index("deliveries_status_next").on(t.status, t.nextAttemptAt),
     index("deliveries_destination_order").on(t.destinationId, t.orderKey, t.sequence),
+    index("deliveries_replay").on(t.replayId).where(sql`${t.replayId} IS NOT NULL`),
   ],
 );
 
@@ -196,16 +206,22 @@ export const ingestLog = sqliteTable(
   ],
 );
 
+/**
+ * A bulk re-send of one destination's deliveries (POST /v1/destinations/:id/replay). `total`
+ * is fixed when it is created; deliveries it re-sent carry its id until their attempt
+ * finishes, when `succeeded`/`failed` count them — so "sent" is read as in flight + finished.
+ */
 export const replays = sqliteTable("replays", {
   id: text("id").primaryKey(),
   workspaceId: text("workspace_id").notNull(),
   destinationId: text("destination_id").notNull(),
+  /** {status, since, until} as asked (since/until as ms or null). */
   filter: text("filter", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
   total: integer("total").notNull(),
-  sent: integer("sent").notNull().default(0),
   succeeded: integer("succeeded").notNull().default(0),
   failed: integer("failed").notNull().default(0),
-  done: integer("done", { mode: "boolean" }).notNull().default(false),
+  /** When the background walk queued its last page; null while it is walking. */
+  walkedAt: integer("walked_at"),
   /** Keyset cursor of the background walk (created_at|id of the last delivery queued). */
   cursor: text("cursor"),
   createdAt: integer("created_at").notNull(),

@@ -1,19 +1,24 @@
-import { openDestination, type DestinationRow } from "../db/destinations";
-import { allowInsecureDestinations } from "../lib/config";
-import { keyringFrom } from "../lib/crypto";
-import { newId } from "../lib/ids";
-import { deliveryMessageSchema, enqueueDeliveries, MAX_QUEUE_DELAY_SECONDS, type DeliveryMessage } from "./messages";
-import { GONE_STATUSES, retryDelaySeconds } from "./retry-policy";
-import { sendWebhook, type AttemptOutcome } from "./send";
+import { openDestination } from "../db/destinations";
+import { keyringOf } from "../lib/config";
+import { renderBody } from "./body";
 import { recordDeadLetter } from "./dead-letters";
+import { destinationFromSql } from "./destination-row";
+import { attemptBudgetMs, dispatchAttempt } from "./dispatch";
+import { deliveryMessageSchema, enqueueDeliveries, MAX_QUEUE_DELAY_SECONDS, type DeliveryMessage } from "./messages";
+import { parkBehindEarlier } from "./ordering";
+import { INLINE_WAIT_MS, reserveSlot } from "./pacing";
+import { recordAttempt } from "./record";
 
-/** A consumer holds a delivery this long beyond its timeout; a crashed holder's lease lapses. */
+/** A consumer holds a delivery this long beyond its attempt's timeout; a crashed holder's lease lapses. */
 const LEASE_SLACK_MS = 30_000;
+/** Queue delays are whole seconds: a message this early is on time. */
+const EARLY_TOLERANCE_MS = 1000;
 
 interface DeliveryJoin {
   id: string;
   workspace_id: string;
   event_id: string;
+  event_type: string;
   destination_id: string;
   status: string;
   attempt_count: number;
@@ -22,10 +27,22 @@ interface DeliveryJoin {
   lease_until: number | null;
   order_key: string | null;
   sequence: number | null;
-  body: string;
-  raw: string;
-  dst_id: string | null;
+  /** The event's canonical body and raw payload; null when the event row is gone. */
+  body: string | null;
+  raw: string | null;
 }
+
+/**
+ * What became of one message:
+ * - `sent`: an attempt was made and recorded;
+ * - `skipped`: stale or duplicate message, or the delivery is finished;
+ * - `leased`: another consumer is making this attempt; looked at again when its lease ends;
+ * - `held`: the destination is paused or disabled, the delivery waits for the drain;
+ * - `parked`: per-order ordering, an earlier delivery of the order is still open;
+ * - `hop`: arrived before its time (a wait longer than the queue's 12 h maximum), sent on;
+ * - `paced`: rate limited, put back to wait for its booked slot.
+ */
+export type ProcessResult = "sent" | "skipped" | "leased" | "held" | "parked" | "hop" | "paced";
 
 /**
  * The delivery queue's consumer. Each message names one delivery and the attempt it is for;
@@ -53,13 +70,22 @@ export async function consumeDeliveries(batch: MessageBatch<unknown>, env: Env):
   );
 }
 
-export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date.now()): Promise<"sent" | "skipped" | "held" | "hop"> {
+/** How long to hold a message that arrived before its delivery is due: the rest, in queue-sized hops. */
+export function hopDelaySeconds(nextAttemptAt: number, now: number): number {
+  return Math.min(Math.ceil((nextAttemptAt - now) / 1000), MAX_QUEUE_DELAY_SECONDS);
+}
+
+/**
+ * One message, checked in this order: is it still the delivery's next attempt (the
+ * no-double-delivery rule of src/delivery/messages.ts), is it due, is it free, is its
+ * destination there and active, may it go before the rest of its order — then claim it,
+ * wait for a rate slot, send, record.
+ */
+export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date.now()): Promise<ProcessResult> {
   const row = await env.DB.prepare(
-    `SELECT d.id, d.workspace_id, d.event_id, d.destination_id, d.status, d.attempt_count, d.attempt_limit,
-            d.next_attempt_at, d.lease_until, d.order_key, d.sequence, e.body, e.raw, dst.id AS dst_id
-       FROM deliveries d
-       JOIN events e ON e.id = d.event_id
-       LEFT JOIN destinations dst ON dst.id = d.destination_id
+    `SELECT d.id, d.workspace_id, d.event_id, d.event_type, d.destination_id, d.status, d.attempt_count, d.attempt_limit,
+            d.next_attempt_at, d.lease_until, d.order_key, d.sequence, e.body, e.raw
+       FROM deliveries d LEFT JOIN events e ON e.id = d.event_id
       WHERE d.id = ?1`,
   )
     .bind(msg.delivery_id)
@@ -67,24 +93,28 @@ export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date
   // Gone, finished, or a stale/duplicate message for an attempt already made: nothing to do.
   if (!row || (row.status !== "pending" && row.status !== "retrying") || row.attempt_count !== msg.attempt - 1) return "skipped";
 
-  if (row.next_attempt_at > now + 1000) {
-    // Arrived early: a long wait split into queue-sized hops.
-    const remaining = Math.ceil((row.next_attempt_at - now) / 1000);
-    await enqueueDeliveries(env.DELIVERIES, [msg], Math.min(remaining, MAX_QUEUE_DELAY_SECONDS));
-    return "hop";
-  }
-  if (row.lease_until !== null && row.lease_until > now) return "skipped"; // another consumer has it
-
-  if (!row.dst_id) {
-    await env.DB.prepare(
-      `UPDATE deliveries SET status = 'failed', last_error = 'destination deleted', completed_at = ?2, updated_at = ?2 WHERE id = ?1`,
-    )
-      .bind(row.id, now)
-      .run();
+  if (row.body === null) {
+    // Its event is gone (deleted by hand): it can never be sent; fail it rather than let the
+    // sweep re-queue it forever.
+    await failOrphan(env, row.id, now, "event deleted");
     return "skipped";
   }
+  if (row.next_attempt_at > now + EARLY_TOLERANCE_MS) {
+    await enqueueDeliveries(env.DELIVERIES, [msg], hopDelaySeconds(row.next_attempt_at, now));
+    return "hop";
+  }
+  if (row.lease_until !== null && row.lease_until > now) {
+    // Another consumer holds it. Look again when its lease ends: if it finished, this message is
+    // stale by then and dropped; if it died mid-attempt, this message makes the attempt.
+    await enqueueDeliveries(env.DELIVERIES, [msg], hopDelaySeconds(row.lease_until, now) + 1);
+    return "leased";
+  }
+
   const dest = await env.DB.prepare("SELECT * FROM destinations WHERE id = ?1").bind(row.destination_id).first<Record<string, unknown>>();
-  if (!dest) return "skipped";
+  if (!dest) {
+    await failOrphan(env, row.id, now, "destination deleted");
+    return "skipped";
+  }
   const destination = destinationFromSql(dest);
 
   if (destination.status !== "active") {
@@ -94,142 +124,90 @@ export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date
       .run();
     return "held";
   }
+  if (destination.ordering === "per_order" && row.order_key !== null && row.sequence !== null) {
+    if (await parkBehindEarlier(env, row.id, row.attempt_count, now)) return "parked";
+  }
+  // Everything that can fail on configuration happens before the claim, so it never strands a lease.
+  const ring = await keyringOf(env);
+  if (!ring) throw new Error("ENCRYPTION_KEY is not set; cannot open the signing secret");
+  const secrets = await openDestination(ring, destination, now);
+  const body = renderBody(destination.format, { body: row.body, raw: row.raw ?? "" }, destination.includeRaw);
 
   const claimed = await env.DB.prepare(
     `UPDATE deliveries SET lease_until = ?2
       WHERE id = ?1 AND attempt_count = ?3 AND status IN ('pending', 'retrying') AND (lease_until IS NULL OR lease_until <= ?4)
       RETURNING id`,
   )
-    .bind(row.id, now + destination.timeoutMs + LEASE_SLACK_MS, row.attempt_count, now)
+    .bind(row.id, now + attemptBudgetMs(destination) + LEASE_SLACK_MS, row.attempt_count, now)
     .first();
   if (!claimed) return "skipped";
 
-  const ring = await keyringFrom(env.ENCRYPTION_KEY, (env as { ENCRYPTION_KEY_PREVIOUS?: string }).ENCRYPTION_KEY_PREVIOUS);
-  if (!ring) throw new Error("ENCRYPTION_KEY is not set; cannot open the signing secret");
-  const secrets = await openDestination(ring, destination, now);
-  const body = destination.includeRaw ? withRaw(row.body, row.raw) : row.body;
-  const attempt = msg.attempt;
-  const outcome: AttemptOutcome = await sendWebhook(
-    {
-      url: destination.url,
-      headers: secrets.headers,
-      auth: secrets.auth,
-      timeoutMs: destination.timeoutMs,
-      secrets: secrets.signingSecrets,
-      allowInsecure: allowInsecureDestinations(env),
-    },
-    { id: row.id, body, attempt },
-  );
+  // The slot is booked by the one consumer that holds the delivery, right before it sends,
+  // so neither a duplicate message nor the work above eats into the destination's rate.
+  if (destination.rateLimitPerMinute) {
+    const slot = msg.slot_at ?? (await reserveSlot(env, destination.id, destination.rateLimitPerMinute, Date.now()));
+    const wait = slot - Date.now();
+    if (wait > INLINE_WAIT_MS) return deferToSlot(env, msg, row.attempt_count, slot, Date.now());
+    if (wait > 0) await scheduler.wait(wait);
+  }
 
-  await recordAttempt(env, row, destination, attempt, outcome, Date.now());
+  try {
+    const result = await dispatchAttempt(env, destination, secrets, { id: row.id, body, attempt: msg.attempt });
+    await recordAttempt(
+      env,
+      {
+        id: row.id,
+        workspaceId: row.workspace_id,
+        eventId: row.event_id,
+        eventType: row.event_type,
+        destinationId: row.destination_id,
+        attemptLimit: row.attempt_limit,
+        orderKey: destination.ordering === "per_order" ? row.order_key : null,
+      },
+      destination,
+      msg.attempt,
+      result,
+      Date.now(),
+    );
+  } catch (err) {
+    // Let the message's retry (not only the sweep, minutes later) make this attempt again.
+    await env.DB.prepare("UPDATE deliveries SET lease_until = NULL WHERE id = ?1 AND attempt_count = ?2")
+      .bind(row.id, row.attempt_count)
+      .run()
+      .catch(() => undefined);
+    throw err;
+  }
   return "sent";
 }
 
-function withRaw(body: string, raw: string): string {
-  let parsedRaw: unknown = raw;
-  try {
-    parsedRaw = JSON.parse(raw);
-  } catch {
-    /* not JSON (form-encoded provider): keep the string */
-  }
-  return JSON.stringify({ ...(JSON.parse(body) as object), raw: parsedRaw });
+/**
+ * Rate limited: the delivery waits for its booked slot. Its `next_attempt_at` moves to the
+ * slot (the API shows when it will go; the sweep does not think it stuck), its lease is
+ * let go, and the message goes back on the queue carrying the slot so it does not book
+ * another on arrival.
+ */
+async function deferToSlot(env: Env, msg: DeliveryMessage, attemptCount: number, slot: number, now: number): Promise<ProcessResult> {
+  const moved = await env.DB.prepare(
+    `UPDATE deliveries SET next_attempt_at = ?3, enqueued_at = ?4, updated_at = ?4, lease_until = NULL
+      WHERE id = ?1 AND attempt_count = ?2 AND status IN ('pending', 'retrying')
+      RETURNING id`,
+  )
+    .bind(msg.delivery_id, attemptCount, slot, now)
+    .first();
+  if (!moved) return "skipped";
+  await enqueueDeliveries(env.DELIVERIES, [{ ...msg, slot_at: slot }], hopDelaySeconds(slot, now));
+  return "paced";
 }
 
-/** Writes the attempt and the delivery's new state in one batch, then queues the next attempt. */
-async function recordAttempt(
-  env: Env,
-  row: DeliveryJoin,
-  destination: DestinationRow,
-  attempt: number,
-  outcome: AttemptOutcome,
-  now: number,
-) {
-  const exhausted = attempt >= row.attempt_limit;
-  const status = outcome.ok ? "succeeded" : exhausted ? "failed" : "retrying";
-  const delay = status === "retrying" ? retryDelaySeconds(destination.scheduleSeconds, attempt, outcome.retryAfterSeconds) : 0;
-  const nextAt = now + delay * 1000;
-  const gone = outcome.statusCode !== null && GONE_STATUSES.has(outcome.statusCode);
-
-  const statements: D1PreparedStatement[] = [
+/** The destination or the event was deleted: its open delivery can never be sent. */
+async function failOrphan(env: Env, deliveryId: string, now: number, why: string) {
+  await env.DB.batch([
     env.DB.prepare(
-      `INSERT INTO attempts (id, delivery_id, workspace_id, destination_id, attempt, at, url, status_code, duration_ms, error, response_body, succeeded)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
-    ).bind(
-      newId("att", now),
-      row.id,
-      row.workspace_id,
-      row.destination_id,
-      attempt,
-      now - outcome.durationMs,
-      outcome.url,
-      outcome.statusCode,
-      outcome.durationMs,
-      outcome.error,
-      outcome.responseBody,
-      outcome.ok ? 1 : 0,
-    ),
+      `UPDATE replays SET failed = failed + 1, updated_at = ?2 WHERE id = (SELECT replay_id FROM deliveries WHERE id = ?1 AND status IN ('pending', 'retrying'))`,
+    ).bind(deliveryId, now),
     env.DB.prepare(
-      `UPDATE deliveries SET status = ?2, attempt_count = ?3, lease_until = NULL, next_attempt_at = ?4,
-              last_status_code = ?5, last_error = ?6, updated_at = ?7, completed_at = ?8,
-              enqueued_at = CASE WHEN ?2 = 'retrying' THEN ?7 ELSE enqueued_at END
-        WHERE id = ?1`,
-    ).bind(row.id, status, attempt, nextAt, outcome.statusCode, outcome.error, now, status === "retrying" ? null : now),
-  ];
-  if (outcome.ok && (destination.consecutiveFailures > 0 || destination.failingSince !== null)) {
-    statements.push(
-      env.DB.prepare("UPDATE destinations SET consecutive_failures = 0, failing_since = NULL WHERE id = ?1").bind(destination.id),
-    );
-  } else if (!outcome.ok) {
-    statements.push(
-      env.DB.prepare(
-        `UPDATE destinations SET consecutive_failures = consecutive_failures + ?2, failing_since = coalesce(failing_since, ?3)
-          WHERE id = ?1`,
-      ).bind(destination.id, status === "failed" ? 1 : 0, now),
-    );
-  }
-  if (gone) {
-    statements.push(
-      env.DB.prepare(
-        `UPDATE destinations SET status = 'disabled', disabled_reason = ?2, updated_at = ?3 WHERE id = ?1 AND status = 'active'`,
-      ).bind(destination.id, `endpoint answered ${outcome.statusCode} Gone`, now),
-    );
-  }
-  await env.DB.batch(statements);
-  if (status === "retrying") {
-    await enqueueDeliveries(env.DELIVERIES, [{ delivery_id: row.id, attempt: attempt + 1 }], delay);
-  }
-}
-
-/** Maps a raw `SELECT * FROM destinations` row to the drizzle row shape. */
-export function destinationFromSql(r: Record<string, unknown>): DestinationRow {
-  const json = <T>(v: unknown): T | null => (typeof v === "string" ? (JSON.parse(v) as T) : null);
-  return {
-    id: r.id as string,
-    workspaceId: r.workspace_id as string,
-    name: (r.name as string | null) ?? null,
-    url: r.url as string,
-    backupUrl: (r.backup_url as string | null) ?? null,
-    events: json<string[]>(r.events),
-    sourceIds: json<string[]>(r.source_ids),
-    status: r.status as DestinationRow["status"],
-    disabledReason: (r.disabled_reason as string | null) ?? null,
-    headersEnc: (r.headers_enc as string | null) ?? null,
-    authEnc: (r.auth_enc as string | null) ?? null,
-    maxAttempts: r.max_attempts as number,
-    scheduleSeconds: json<number[]>(r.schedule_seconds) ?? [],
-    timeoutMs: r.timeout_ms as number,
-    rateLimitPerMinute: (r.rate_limit_per_minute as number | null) ?? null,
-    ordering: r.ordering as DestinationRow["ordering"],
-    filter: json<Record<string, unknown>>(r.filter),
-    format: r.format as string,
-    includeRaw: Boolean(r.include_raw),
-    mtlsCertificate: (r.mtls_certificate as string | null) ?? null,
-    signingSecretEnc: r.signing_secret_enc as string,
-    previousSigningSecretEnc: (r.previous_signing_secret_enc as string | null) ?? null,
-    previousSecretExpiresAt: (r.previous_secret_expires_at as number | null) ?? null,
-    consecutiveFailures: (r.consecutive_failures as number) ?? 0,
-    failingSince: (r.failing_since as number | null) ?? null,
-    createdAt: r.created_at as number,
-    updatedAt: r.updated_at as number,
-  };
+      `UPDATE deliveries SET status = 'failed', last_error = ?3, completed_at = ?2, updated_at = ?2, replay_id = NULL
+        WHERE id = ?1 AND status IN ('pending', 'retrying')`,
+    ).bind(deliveryId, now, why),
+  ]);
 }

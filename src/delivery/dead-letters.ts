@@ -10,8 +10,10 @@ export async function recordDeadLetter(env: Env, queue: string, body: unknown, w
 
 /**
  * The dead-letter queue's consumer: messages that crashed a consumer max_retries times.
- * Each is recorded; a delivery message also leaves its delivery `pending` with no queue
- * message, so the housekeeping sweep sends it again once whatever broke is fixed.
+ * Each is recorded (`dead_letters`). A delivery message that was still its delivery's next
+ * attempt also leaves the delivery open with no queue message, so the housekeeping sweep
+ * sends it again once whatever broke is fixed (and POST /v1/deliveries/:id/retry can send it
+ * at once). A replay or drain job that died is picked up by the sweep too.
  */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
   for (const msg of batch.messages) {
@@ -19,8 +21,11 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
       await recordDeadLetter(env, batch.queue, msg.body, "exhausted the queue's retries");
       const delivery = deliveryMessageSchema.safeParse(msg.body);
       if (delivery.success) {
-        await env.DB.prepare("UPDATE deliveries SET enqueued_at = NULL, lease_until = NULL WHERE id = ?1 AND status IN ('pending', 'retrying')")
-          .bind(delivery.data.delivery_id)
+        await env.DB.prepare(
+          `UPDATE deliveries SET enqueued_at = NULL, lease_until = NULL
+            WHERE id = ?1 AND attempt_count = ?2 AND status IN ('pending', 'retrying')`,
+        )
+          .bind(delivery.data.delivery_id, delivery.data.attempt - 1)
           .run();
       }
       msg.ack();

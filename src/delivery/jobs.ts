@@ -1,7 +1,8 @@
 import { runFetchJob } from "../ingest/fetch-job";
 import { recordDeadLetter } from "./dead-letters";
 import { drainDestination } from "./drain";
-import { jobMessageSchema } from "./messages";
+import { jobMessageSchema, type JobMessage } from "./messages";
+import { runReplayStep } from "./replay";
 
 /** The jobs queue's consumer: drains, provider resource fetches, replays. */
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -15,9 +16,11 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
     const job = parsed.data;
     try {
       switch (job.kind) {
-        case "drain":
-          await drainDestination(env, job.destination_id);
+        case "drain": {
+          const { more } = await drainDestination(env, job.destination_id);
+          if (more) await env.JOBS.send({ kind: "drain", destination_id: job.destination_id } satisfies JobMessage, { contentType: "json" });
           break;
+        }
         case "fetch":
           await runFetchJob(env, job, msg.attempts);
           break;
@@ -31,9 +34,4 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
       msg.retry({ delaySeconds: Math.min(10 * 2 ** Math.min(msg.attempts, 8), 3600) });
     }
   }
-}
-
-// Replays are walked in bounded steps by src/delivery/replay.ts (added with replays).
-async function runReplayStep(_env: Env, _replayId: string): Promise<void> {
-  throw new Error("replay jobs are not handled by this version");
 }

@@ -12,6 +12,11 @@ import { z } from "zod";
 export const deliveryMessageSchema = z.object({
   delivery_id: z.string(),
   attempt: z.number().int().min(1),
+  /**
+   * A rate-limit slot already booked for this attempt (unix ms): the message was put back to
+   * wait for it, and must not book another on arrival (src/delivery/pacing.ts).
+   */
+  slot_at: z.number().int().optional(),
 });
 export type DeliveryMessage = z.infer<typeof deliveryMessageSchema>;
 
@@ -39,6 +44,7 @@ export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 /** Cloudflare Queues' largest sendBatch. */
 export const MAX_SEND_BATCH = 100;
 
+/** Sends delivery messages in batches; a delay beyond the queue's maximum is cut to it (the consumer hops the rest). */
 export async function enqueueDeliveries(queue: Queue, messages: DeliveryMessage[], delaySeconds = 0): Promise<void> {
   for (let i = 0; i < messages.length; i += MAX_SEND_BATCH) {
     await queue.sendBatch(

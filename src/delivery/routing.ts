@@ -12,9 +12,27 @@ export interface RoutableDestination {
   filter: Record<string, unknown> | null;
 }
 
+/** The synthetic source of the relay's own operational events (they come from no provider). */
+export const RELAY_SOURCE_ID = "relay";
+
+export const isRelayType = (type: string) => type.startsWith("relay.");
+
+/**
+ * Does a destination's `events` list take this type? `relay.*` events are opt-in: only a
+ * pattern that itself names them (`relay.*`, `relay.delivery.*`, an exact type) takes them —
+ * neither the default nor `*` does, so a catch-all endpoint never starts receiving
+ * operational noise it did not ask for.
+ */
 export function typeMatches(patterns: string[] | null, type: string): boolean {
-  if (!patterns || patterns.length === 0) return !type.startsWith("relay.");
-  return patterns.some((p) => p === type || p === "*" || (p.endsWith(".*") && type.startsWith(p.slice(0, -1))));
+  const relay = isRelayType(type);
+  if (!patterns || patterns.length === 0) return !relay;
+  return patterns.some((p) => {
+    if (p === type) return true;
+    if (p === "*") return !relay;
+    if (!p.endsWith(".*")) return false;
+    const prefix = p.slice(0, -1);
+    return type.startsWith(prefix) && (!relay || isRelayType(prefix));
+  });
 }
 
 /**
@@ -32,10 +50,12 @@ export function filterMatches(filter: Record<string, unknown> | null, event: unk
   return true;
 }
 
+/**
+ * The whole rule. Relay events have no provider source, so a destination's `sources`
+ * restriction does not apply to them; its `filter` does.
+ */
 export function routes(dest: RoutableDestination, event: { type: string; sourceId: string; canonical: unknown }): boolean {
-  return (
-    typeMatches(dest.events, event.type) &&
-    (!dest.sourceIds || dest.sourceIds.length === 0 || dest.sourceIds.includes(event.sourceId)) &&
-    filterMatches(dest.filter, event.canonical)
-  );
+  const sourceOk =
+    event.sourceId === RELAY_SOURCE_ID || !dest.sourceIds || dest.sourceIds.length === 0 || dest.sourceIds.includes(event.sourceId);
+  return typeMatches(dest.events, event.type) && sourceOk && filterMatches(dest.filter, event.canonical);
 }

@@ -10,6 +10,8 @@ export interface SendTarget {
   /** Signing secrets, newest first (two during rotation). */
   secrets: string[];
   allowInsecure: boolean;
+  /** An mTLS certificate binding to send through (presents the client certificate); else global fetch. */
+  fetcher?: Pick<Fetcher, "fetch"> | null;
 }
 
 export type DestinationAuth = { type: "basic"; username: string; password: string } | { type: "bearer"; token: string };
@@ -65,7 +67,8 @@ export async function sendWebhook(target: SendTarget, msg: SendMessage, now = Da
   headers["webhook-attempt"] = String(msg.attempt);
 
   try {
-    const res = await fetch(target.url, {
+    const send = target.fetcher ? target.fetcher.fetch.bind(target.fetcher) : fetch;
+    const res = await send(target.url, {
       method: "POST",
       headers,
       body: msg.body,

@@ -1,4 +1,6 @@
 import { enqueueDeliveries, MAX_SEND_BATCH } from "./messages";
+import { EARLIER_OPEN_SQL } from "./ordering";
+import { resumeStalledReplays } from "./replay";
 
 /** How long a due delivery may go without a queue message before the sweep resends it. */
 export const STUCK_AFTER_MS = 5 * 60_000;
@@ -9,6 +11,10 @@ export const STUCK_AFTER_MS = 5 * 60_000;
  * after a dead-lettered message or a commit whose queue send never completed) are queued
  * again. Duplicates this may cause are harmless: a message names its attempt, and only the
  * first matching one sends (src/delivery/messages.ts).
+ *
+ * Not swept: a per-order delivery parked behind an earlier open one of its order — it is
+ * released when that one finishes (src/delivery/ordering.ts); resending it would only park
+ * it again. Replay walks that lost their job are restarted here too.
  */
 export async function sweepStuckDeliveries(env: Env, now = Date.now(), maxPages = 20): Promise<number> {
   let requeued = 0;
@@ -21,6 +27,7 @@ export async function sweepStuckDeliveries(env: Env, now = Date.now(), maxPages 
              AND d.next_attempt_at <= ?2
              AND (d.lease_until IS NULL OR d.lease_until < ?1)
              AND (d.enqueued_at IS NULL OR d.enqueued_at <= ?2)
+             AND NOT (dst.ordering = 'per_order' AND d.order_key IS NOT NULL AND d.sequence IS NOT NULL AND ${EARLIER_OPEN_SQL})
            ORDER BY d.next_attempt_at LIMIT ?3)
         RETURNING id, attempt_count`,
     )
@@ -31,5 +38,6 @@ export async function sweepStuckDeliveries(env: Env, now = Date.now(), maxPages 
     requeued += results.length;
     if (results.length < MAX_SEND_BATCH) break;
   }
+  await resumeStalledReplays(env, now);
   return requeued;
 }

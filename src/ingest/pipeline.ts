@@ -30,7 +30,7 @@ export interface AcceptResult extends CommitResult {
 }
 
 /** A delivery's id is derived from its event and destination, so re-running a commit never doubles it. */
-async function deliveryIdOf(eventId: string, destinationId: string): Promise<string> {
+export async function deliveryIdOf(eventId: string, destinationId: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${eventId}|${destinationId}`));
   return `dlv_${toBase32(new Uint8Array(digest)).slice(0, 26)}`;
 }

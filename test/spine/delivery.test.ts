@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { mockEndpoint } from "../support/mock";
@@ -158,6 +159,20 @@ describe("delivery: fan-out and what each destination gets", () => {
     expect(resumed.status).toBe(200);
     const reqs = await endpoint.waitForRequests(2);
     expect(reqs.map((r) => JSON.parse(r.body).id)).toEqual([first.json.event_ids[0], second.json.event_ids[0]]);
+  });
+});
+
+describe("deliveries whose event is gone", () => {
+  it("fail with a reason instead of being re-queued forever", async () => {
+    const { key, source } = await atoshipWorkspace();
+    const endpoint = await mockEndpoint();
+    const dest = await createDestination(key, { url: endpoint.url, status: "paused" });
+    const posted = await postAtoship(source, atoshipEvent());
+    await env.DB.prepare("DELETE FROM events WHERE id = ?").bind(posted.json.event_ids[0]).run();
+    await api("PATCH", `/v1/destinations/${dest.id}`, { token: key, body: { status: "active" } });
+    const failed = await waitForDeliveryStatus(key, dest.id, "failed");
+    expect((await api("GET", `/v1/deliveries/${failed.id}`, { token: key })).json.last_error).toBe("event deleted");
+    expect(await endpoint.requests()).toHaveLength(0);
   });
 });
 
