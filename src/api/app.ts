@@ -41,6 +41,8 @@ export function handleError(err: Error, c: Context): Response {
     const message = status === 400 ? "the request body is not valid JSON" : err.message || "request refused";
     return errorResponse(new ApiError(status, code, message), requestId);
   }
-  console.error(JSON.stringify({ level: "error", msg: "unhandled error", request_id: requestId, error: err.name, detail: err.message }));
+  // Drizzle's messages end with the bound parameters (sealed secrets, URLs): never log those.
+  const detail = (err.message ?? "").split("\nparams:")[0]!.slice(0, 300);
+  console.error(JSON.stringify({ level: "error", msg: "unhandled error", request_id: requestId, error: err.name, detail }));
   return errorResponse(new ApiError(500, "internal_error", "an internal error occurred; it has been logged"), requestId);
 }

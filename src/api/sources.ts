@@ -7,7 +7,7 @@ import { verificationSchema, type VerificationConfig } from "../ingest/verificat
 import { dbOf } from "../db/client";
 import { sources } from "../db/schema";
 import { getSourceRow, sealVerification, splitVerification, type SourceRow } from "../db/sources";
-import { allowInsecureDestinations, publicBaseUrl, requireKeyring } from "../lib/config";
+import { allowInsecureDestinations, keyringOf, publicBaseUrl, requireKeyring } from "../lib/config";
 import { encryptJson } from "../lib/crypto";
 import { badRequest, notFound, unprocessable } from "../lib/errors";
 import { newId, randomToken } from "../lib/ids";
@@ -15,7 +15,6 @@ import { isValidCidr } from "../lib/cidr";
 import { outboundUrlProblem } from "../lib/url-safety";
 import { removeWebhooks, reregisterAfterRotation } from "../registration";
 import { openSource } from "../db/sources";
-import { keyringFrom } from "../lib/crypto";
 import { providerWebhooks } from "../db/schema";
 import { ApiError } from "../lib/errors";
 import type { AppContext, createRouter } from "./app";
@@ -306,7 +305,7 @@ export function registerSourceRoutes(app: ReturnType<typeof createRouter>) {
     // A provider left calling a deleted source would get 404s forever: unsubscribe first.
     const registered = await db.select({ id: providerWebhooks.id }).from(providerWebhooks).where(eq(providerWebhooks.sourceId, row.id)).limit(1);
     if (registered.length > 0) {
-      const ring = await keyringFrom(c.env.ENCRYPTION_KEY, (c.env as { ENCRYPTION_KEY_PREVIOUS?: string }).ENCRYPTION_KEY_PREVIOUS);
+      const ring = await keyringOf(c.env);
       try {
         await removeWebhooks({ env: c.env, requestUrl: c.req.url }, await openSource(ring, row));
       } catch (err) {

@@ -2,7 +2,8 @@ import { drizzle } from "drizzle-orm/d1";
 import { eq } from "drizzle-orm";
 import * as schema from "../db/schema";
 import { openSource } from "../db/sources";
-import { keyringFrom } from "../lib/crypto";
+import { allowInsecureDestinations, keyringOf } from "../lib/config";
+import { guardedFetch } from "../lib/url-safety";
 import type { JobMessage } from "../delivery/messages";
 import { acceptEvents } from "./pipeline";
 import { adapterFor } from "./providers";
@@ -26,7 +27,7 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
     await noteOnLog(env, job.ingest_log_id, "fetch_abandoned: source deleted");
     return;
   }
-  const ring = await keyringFrom(env.ENCRYPTION_KEY, (env as { ENCRYPTION_KEY_PREVIOUS?: string }).ENCRYPTION_KEY_PREVIOUS);
+  const ring = await keyringOf(env);
   const source = await openSource(ring, row);
   const adapter = adapterFor(source.provider);
   if (!source.credentials || !adapter.fetchResource) {
@@ -43,7 +44,8 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
       pointer: { resource_url: job.resource_url, resource_type: job.resource_type },
       credentials: source.credentials,
       receivedAt: new Date(job.received_at),
-      fetch: (input, init) => fetch(input, { ...init, redirect: "manual", signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) }),
+      // The SSRF rule is checked again at call time; redirects are never followed.
+      fetch: guardedFetch({ allowInsecure: allowInsecureDestinations(env), timeoutMs: FETCH_TIMEOUT_MS }),
     });
   } catch (err) {
     if (!(err instanceof AdapterParseError)) {

@@ -12,9 +12,33 @@ export function publicBaseUrl(env: Env, requestUrl: string): string {
   return (configured || new URL(requestUrl).origin).replace(/\/+$/, "");
 }
 
+/** Optional settings that are not in wrangler.toml's [vars] (so not in the generated Env). */
+interface OptionalConfig {
+  /** The key ENCRYPTION_KEY replaced, during a rotation (SECURITY.md, "Rotating ENCRYPTION_KEY"). */
+  ENCRYPTION_KEY_PREVIOUS?: string;
+  /** Days events, logs, attempts and finished deliveries are kept; default 30. */
+  RETENTION_DAYS?: string;
+}
+
+const optional = (env: Env) => env as Env & OptionalConfig;
+
+export const DEFAULT_RETENTION_DAYS = 30;
+
+/** RETENTION_DAYS as a whole number of days (1–3650); anything else means the default. */
+export function retentionDays(env: Env): number {
+  const raw = optional(env).RETENTION_DAYS;
+  const days = raw === undefined || String(raw).trim() === "" ? NaN : Number(raw);
+  return Number.isInteger(days) && days >= 1 && days <= 3650 ? days : DEFAULT_RETENTION_DAYS;
+}
+
+/** The keyring for secrets at rest (ENCRYPTION_KEY, plus ENCRYPTION_KEY_PREVIOUS during a rotation), or null. */
+export function keyringOf(env: Env): Promise<Keyring | null> {
+  return keyringFrom(env.ENCRYPTION_KEY, optional(env).ENCRYPTION_KEY_PREVIOUS);
+}
+
 /** The keyring for secrets at rest, or a 503 not_configured when ENCRYPTION_KEY is unset. */
 export async function requireKeyring(env: Env): Promise<Keyring> {
-  const ring = await keyringFrom(env.ENCRYPTION_KEY, (env as { ENCRYPTION_KEY_PREVIOUS?: string }).ENCRYPTION_KEY_PREVIOUS);
+  const ring = await keyringOf(env);
   if (!ring) {
     throw notConfigured("ENCRYPTION_KEY is not set (or is not 32 bytes of base64); secrets cannot be stored");
   }

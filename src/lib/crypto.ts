@@ -60,6 +60,21 @@ export async function decryptString(ring: Keyring, sealed: string): Promise<stri
   return new TextDecoder().decode(pt);
 }
 
+/** The key id a ciphertext names (`v1.<key id>.…`), or null when it is not ours. */
+export function sealedKeyId(sealed: string): string | null {
+  const m = /^v1\.([0-9a-f]{8})\./.exec(sealed);
+  return m?.[1] ?? null;
+}
+
+/**
+ * Re-encrypts a ciphertext under the ring's current key (key rotation). Returns null when
+ * it already is; throws when no key of the ring can open it.
+ */
+export async function reseal(ring: Keyring, sealed: string): Promise<string | null> {
+  if (sealedKeyId(sealed) === ring.current.id) return null;
+  return encryptString(ring, await decryptString(ring, sealed));
+}
+
 export async function encryptJson(ring: Keyring, value: unknown): Promise<string> {
   return encryptString(ring, JSON.stringify(value));
 }

@@ -1,9 +1,18 @@
+import { inPrefix, mappedIPv4, octetsToNumber, parseIPv4Loose, parseIPv6, type Octets } from "./ip";
+
 /**
  * Outbound URL rules (SSRF). Unless ALLOW_INSECURE_DESTINATIONS is on, the relay only
  * calls https URLs whose host is a public name or a public IP literal: never loopback,
- * private, link-local (cloud metadata), CGNAT, IPv6 ULA/link-local, `localhost`, or
- * internal-looking names. Checked on save and again at send time; redirects are never
- * followed (callers use `redirect: "manual"`).
+ * private, link-local (cloud metadata), CGNAT, reserved or multicast space, IPv6
+ * ULA/link-local/loopback or an IPv6 form that embeds such an IPv4 address, `localhost`,
+ * internal-only names, or names that merely spell a private address (`10.0.0.1.nip.io`).
+ * Checked on save and again at send time; redirects are never followed (callers use
+ * `redirect: "manual"`, or `guardedFetch` below).
+ *
+ * The host is judged as the WHATWG URL parser (the one `fetch` uses) reads it, so
+ * "0x7f.1", "2130706433", "127。0。0。1", "%31%32%37.0.0.1" and "ⓛⓞⓒⓐⓛⓗⓞⓢⓣ" are all seen
+ * as what they are. Names are not resolved: a public name whose DNS answers a private
+ * address (DNS rebinding) is not caught here; see SECURITY.md.
  */
 export interface OutboundUrlOptions {
   allowInsecure: boolean;
@@ -11,6 +20,7 @@ export interface OutboundUrlOptions {
 
 /** Returns why the URL is refused, or null when it may be called. */
 export function outboundUrlProblem(raw: string, { allowInsecure }: OutboundUrlOptions): string | null {
+  if (typeof raw !== "string" || raw.length > 2048) return "must be an absolute URL of at most 2048 characters";
   let url: URL;
   try {
     url = new URL(raw);
@@ -21,80 +31,166 @@ export function outboundUrlProblem(raw: string, { allowInsecure }: OutboundUrlOp
   if (url.username || url.password) return "must not carry credentials; use auth instead";
   if (allowInsecure) return null;
   if (url.protocol !== "https:") return "must be an https URL (http is allowed only with ALLOW_INSECURE_DESTINATIONS)";
-  const host = url.hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
-  if (isBlockedHostname(host)) return "must not point to a local, private or internal address";
+  if (isBlockedHostname(url.hostname)) return "must not point to a local, private or internal address";
   return null;
 }
 
-const BLOCKED_SUFFIXES = [".localhost", ".local", ".internal", ".localdomain", ".home.arpa", ".intranet", ".lan"];
+/** Names that only resolve inside a private network (RFC 6761, RFC 6762 appendix G, RFC 8375). */
+const BLOCKED_SUFFIXES = [
+  "localhost",
+  "local",
+  "internal",
+  "localdomain",
+  "home.arpa",
+  "intranet",
+  "private",
+  "corp",
+  "home",
+  "lan",
+  "test",
+  "invalid",
+  "example",
+  "onion",
+  "arpa",
+];
 
-export function isBlockedHostname(host: string): boolean {
+/** Public names known to resolve every subdomain to loopback. */
+const LOOPBACK_DOMAINS = ["localtest.me", "lvh.me", "localhost.direct"];
+/** Wildcard-DNS services that also read a hex label as an address ("0a000001.nip.io"). */
+const HEX_ADDRESS_DOMAINS = ["nip.io", "sslip.io", "xip.io"];
+
+/**
+ * Whether a host (as URL.hostname gives it: lower case, IPv6 in brackets) is refused.
+ * Exported for callers that hold a bare host name.
+ */
+export function isBlockedHostname(hostname: string): boolean {
+  let host = hostname.toLowerCase();
+  if (host.startsWith("[") && host.endsWith("]")) return isBlockedIPv6Text(host.slice(1, -1));
+  if (host.includes(":")) return isBlockedIPv6Text(host);
+  host = host.replace(/\.+$/, ""); // "localhost." and "foo.internal.." are the same names
   if (!host) return true;
-  if (host === "localhost" || host === "metadata.google.internal" || host === "metadata") return true;
-  if (BLOCKED_SUFFIXES.some((s) => host.endsWith(s))) return true;
-  const v4 = parseIPv4(host);
+  const v4 = parseIPv4Loose(host);
   if (v4) return isBlockedIPv4(v4);
-  if (host.includes(":")) return isBlockedIPv6(host);
-  // A bare single label ("intranet") only resolves inside a private network.
-  if (!host.includes(".")) return true;
+  const labels = host.split(".");
+  // Empty labels ("a..b", ".localhost") are not valid DNS names; a bare label
+  // ("intranet", "metadata") only resolves inside a private network.
+  if (labels.length < 2 || labels.some((l) => l === "")) return true;
+  if (BLOCKED_SUFFIXES.some((s) => host === s || host.endsWith(`.${s}`))) return true;
+  if (LOOPBACK_DOMAINS.some((d) => host === d || host.endsWith(`.${d}`))) return true;
+  return spellsBlockedIPv4(labels, HEX_ADDRESS_DOMAINS.some((d) => host.endsWith(`.${d}`)));
+}
+
+/**
+ * Wildcard-DNS services (nip.io, sslip.io, xip.io, …) answer the address spelled in the
+ * name: "10.0.0.1.nip.io", "10-0-0-1.sslip.io", "app-127-0-0-1.sslip.io",
+ * "0a000001.nip.io". A name that spells a blocked address is refused (hex labels only under
+ * the services known to read them: preview hosts such as "ff12ab34.app.pages.dev" are fine).
+ */
+function spellsBlockedIPv4(labels: string[], hexToo: boolean): boolean {
+  for (let i = 0; i + 4 <= labels.length; i++) {
+    const quad = labels.slice(i, i + 4);
+    if (quad.every((l) => /^\d{1,3}$/.test(l) && Number(l) <= 255) && isBlockedIPv4(quad.map(Number) as Octets)) return true;
+  }
+  for (const label of labels) {
+    for (const m of label.matchAll(/(?:^|[^0-9])(\d{1,3})-(\d{1,3})-(\d{1,3})-(\d{1,3})(?=$|[^0-9])/g)) {
+      const o = [m[1], m[2], m[3], m[4]].map(Number);
+      if (o.every((n) => n <= 255) && isBlockedIPv4(o as Octets)) return true;
+    }
+    if (hexToo && /^[0-9a-f]{8}$/.test(label)) {
+      const n = parseInt(label, 16);
+      if (isBlockedIPv4([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])) return true;
+    }
+  }
   return false;
 }
 
-/** Parses dotted-quad (and the decimal/hex/octal forms browsers also accept) to four octets. */
-export function parseIPv4(host: string): [number, number, number, number] | null {
-  if (/^\d+$/.test(host) || /^0x[0-9a-f]+$/i.test(host)) {
-    const n = Number(host);
-    if (!Number.isSafeInteger(n) || n > 0xffffffff) return null;
-    return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
-  }
-  const parts = host.split(".");
-  if (parts.length !== 4) return null;
-  const octets: number[] = [];
-  for (const p of parts) {
-    if (!/^(0x[0-9a-f]+|\d+)$/i.test(p)) return null;
-    const n = p.startsWith("0x") || p.startsWith("0X") ? parseInt(p, 16) : p.length > 1 && p.startsWith("0") ? parseInt(p, 8) : Number(p);
-    if (!Number.isInteger(n) || n < 0 || n > 255) return null;
-    octets.push(n);
-  }
-  return octets as [number, number, number, number];
+/** IPv4 space that is not the public Internet (IANA special-purpose registry). */
+const BLOCKED_V4: [string, number][] = [
+  ["0.0.0.0", 8], // "this network"
+  ["10.0.0.0", 8], // private
+  ["100.64.0.0", 10], // CGNAT
+  ["127.0.0.0", 8], // loopback
+  ["169.254.0.0", 16], // link-local, cloud metadata (169.254.169.254)
+  ["172.16.0.0", 12], // private
+  ["192.0.0.0", 24], // IETF protocol assignments
+  ["192.0.2.0", 24], // documentation
+  ["192.88.99.0", 24], // 6to4 relay anycast (deprecated)
+  ["192.168.0.0", 16], // private
+  ["198.18.0.0", 15], // benchmarking
+  ["198.51.100.0", 24], // documentation
+  ["203.0.113.0", 24], // documentation
+  ["224.0.0.0", 4], // multicast
+  ["240.0.0.0", 4], // reserved, broadcast
+];
+const BLOCKED_V4_RANGES = BLOCKED_V4.map(([addr, bits]) => {
+  const n = octetsToNumber(addr.split(".").map(Number) as Octets);
+  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
+  return { net: (n & mask) >>> 0, mask };
+});
+
+export function isBlockedIPv4(octets: Octets): boolean {
+  const n = octetsToNumber(octets);
+  return BLOCKED_V4_RANGES.some(({ net, mask }) => ((n & mask) >>> 0) === net);
 }
 
-function isBlockedIPv4([a, b]: [number, number, number, number]): boolean {
-  return (
-    a === 0 || // "this network"
-    a === 10 ||
-    a === 127 ||
-    (a === 100 && b >= 64 && b <= 127) || // CGNAT
-    (a === 169 && b === 254) || // link-local, cloud metadata
-    (a === 172 && b >= 16 && b <= 31) ||
-    (a === 192 && b === 168) ||
-    (a === 192 && b === 0) ||
-    (a === 198 && (b === 18 || b === 19)) || // benchmarking
-    a >= 224 // multicast, reserved, broadcast
-  );
+/**
+ * IPv6 outside global unicast (2000::/3) is refused outright: loopback, unspecified,
+ * IPv4-compatible/-translated forms, discard, ULA fc00::/7, link-local fe80::/10,
+ * site-local, multicast. Inside it, the ranges that embed or reach IPv4 (NAT64, 6to4,
+ * Teredo) or are not the Internet (documentation, IETF assignments, SRv6) are refused too.
+ * IPv4-mapped addresses (::ffff:a.b.c.d) are judged by their IPv4 address.
+ */
+const BLOCKED_V6_INSIDE_GLOBAL: [string, number][] = [
+  ["2001::", 23], // IETF protocol assignments, incl. Teredo 2001::/32
+  ["2001:db8::", 32], // documentation
+  ["2002::", 16], // 6to4: embeds an IPv4 address
+  ["3fff::", 20], // documentation (RFC 9637)
+];
+const BLOCKED_V6_ANYWHERE: [string, number][] = [
+  ["64:ff9b::", 96], // NAT64: reaches the embedded IPv4 address
+  ["64:ff9b:1::", 48], // local-use NAT64
+  ["5f00::", 16], // SRv6 SIDs
+];
+const toRanges = (list: [string, number][]) => list.map(([a, bits]) => ({ net: parseIPv6(a)!, bits }));
+const V6_INSIDE_GLOBAL = toRanges(BLOCKED_V6_INSIDE_GLOBAL);
+const V6_ANYWHERE = toRanges(BLOCKED_V6_ANYWHERE);
+const GLOBAL_UNICAST = parseIPv6("2000::")!;
+
+function isBlockedIPv6Text(text: string): boolean {
+  const n = parseIPv6(text);
+  if (n === null) return true; // not an address we can judge: refuse
+  return isBlockedIPv6(n);
 }
 
-function isBlockedIPv6(host: string): boolean {
-  const h = host.toLowerCase();
-  if (h === "::" || h === "::1") return true;
-  // IPv4-mapped / -compatible addresses carry a v4 address in their tail.
-  const mapped = h.match(/^(?:0*:)*(?:ffff:)?(\d+\.\d+\.\d+\.\d+)$/);
-  if (mapped?.[1]) {
-    const v4 = parseIPv4(mapped[1]);
-    return v4 ? isBlockedIPv4(v4) : true;
-  }
-  const hexMapped = h.match(/^(?:0*:)*ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/);
-  if (hexMapped?.[1] && hexMapped[2]) {
-    const hi = parseInt(hexMapped[1], 16);
-    const lo = parseInt(hexMapped[2], 16);
-    return isBlockedIPv4([hi >> 8, hi & 255, lo >> 8, lo & 255]);
-  }
-  const first = parseInt(h.split(":")[0] || "0", 16);
-  return (
-    (first & 0xfe00) === 0xfc00 || // ULA fc00::/7
-    (first & 0xffc0) === 0xfe80 || // link-local fe80::/10
-    (first & 0xff00) === 0xff00 || // multicast
-    h.startsWith("64:ff9b:") || // NAT64 can reach v4 private space
-    h.startsWith("2001:db8:") // documentation
-  );
+export function isBlockedIPv6(n: bigint): boolean {
+  const v4 = mappedIPv4(n);
+  if (v4) return isBlockedIPv4(v4);
+  if (V6_ANYWHERE.some((r) => inPrefix(n, r.net, r.bits))) return true;
+  if (!inPrefix(n, GLOBAL_UNICAST, 3)) return true;
+  return V6_INSIDE_GLOBAL.some((r) => inPrefix(n, r.net, r.bits));
+}
+
+/**
+ * Dotted-quad (and the decimal/hex/octal forms URL parsers also accept) to four octets.
+ * @deprecated kept for existing callers; use `parseIPv4Loose` / `parseIPv4Strict` from ./ip.
+ */
+export const parseIPv4 = parseIPv4Loose;
+
+export interface GuardedFetchOptions extends OutboundUrlOptions {
+  timeoutMs: number;
+}
+
+/**
+ * A `fetch` for calls to URLs a user configured (JWKS, provider APIs): the SSRF rule is
+ * checked again at call time, redirects are never followed (a 3xx comes back as is), and
+ * the call is abandoned after `timeoutMs`. A refused URL rejects with an Error whose
+ * message says why (never the URL's query, which may carry a token).
+ */
+export function guardedFetch({ allowInsecure, timeoutMs }: GuardedFetchOptions): typeof fetch {
+  return async function guarded(input: RequestInfo | URL, init?: RequestInit) {
+    const url = input instanceof Request ? input.url : String(input);
+    const problem = outboundUrlProblem(url, { allowInsecure });
+    if (problem) throw new Error(`refused outbound URL: ${problem}`);
+    return fetch(input, { ...init, redirect: "manual", signal: AbortSignal.timeout(timeoutMs) });
+  } as typeof fetch;
 }

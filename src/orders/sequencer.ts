@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { CanonicalEvent } from "../events/canonical";
 import { enqueueDeliveries, type DeliveryMessage } from "../delivery/messages";
 import { insertIngestLogStatement, type IngestLogEntry } from "../ingest/ingest-log";
+import { retentionDays } from "../lib/config";
 
 /** One event as the ingest route prepared it: identity, canonical body (minus sequence), fan-out. */
 export interface PreparedEvent {
@@ -221,7 +222,7 @@ export class OrderSequencer extends DurableObject<Env> {
 
 const DAY_MS = 86_400_000;
 
+/** The same window as the D1 purge (src/housekeeping/retention.ts), so dedupe never outlives its events. */
 export function retentionMs(env: Env): number {
-  const days = Number((env as { RETENTION_DAYS?: string }).RETENTION_DAYS ?? "30");
-  return (Number.isFinite(days) && days > 0 ? days : 30) * DAY_MS;
+  return retentionDays(env) * DAY_MS;
 }

@@ -1,0 +1,128 @@
+import { retentionDays } from "../lib/config";
+
+const DAY_MS = 86_400_000;
+
+export interface PurgeOptions {
+  /** Rows one statement deletes. */
+  batchSize?: number;
+  /** A run deletes at most batchSize × maxBatches rows of each table. */
+  maxBatches?: number;
+}
+
+export interface PurgeReport {
+  deliveries: number;
+  events: number;
+  ingest_log: number;
+  dead_letters: number;
+  replays: number;
+}
+
+/**
+ * Deletes what is past retention (RETENTION_DAYS, default 30), in bounded batches, so one
+ * run never holds D1 for long and a backlog drains over several runs:
+ *
+ * - finished deliveries (succeeded/failed) completed before the cutoff, with their attempts
+ *   (one batch, so no attempt outlives its delivery);
+ * - events received before the cutoff that no delivery refers to any more: an event whose
+ *   delivery still waits (a paused destination, a long retry schedule) stays until that
+ *   delivery finishes and ages out, so the log never points at a missing event;
+ * - ingest-log rows, dead letters, and replays that are done (walked, none of their
+ *   deliveries still out) and idle since the cutoff.
+ *
+ * Events, deliveries and ingest-log rows are walked per workspace, on the
+ * (workspace_id, time) indexes, rather than by a scan of the whole table. The order
+ * Durable Objects forget their dedupe entries on the same retention (their alarm,
+ * src/orders/sequencer.ts): a provider re-sending an event older than that is accepted
+ * as new — SECURITY.md, "Replays".
+ */
+export async function purgeExpired(env: Env, now: number, opts: PurgeOptions = {}): Promise<PurgeReport> {
+  const batchSize = opts.batchSize ?? 200;
+  const maxBatches = opts.maxBatches ?? 10;
+  const cutoff = now - retentionDays(env) * DAY_MS;
+  const db = env.DB;
+  const { results: workspaces } = await db.prepare("SELECT id FROM workspaces ORDER BY id").all<{ id: string }>();
+
+  const maxRows = batchSize * maxBatches;
+  // Each run starts at another workspace, so one with a large backlog cannot starve the rest.
+  const start = workspaces.length ? Math.floor(now / 300_000) % workspaces.length : 0;
+  const order = [...workspaces.slice(start), ...workspaces.slice(0, start)].map((w) => w.id);
+
+  /** Runs `run(workspace, limit)` until a batch comes back short or the table's row budget is spent. */
+  const drain = async (perWorkspace: boolean, run: (workspaceId: string | null, limit: number) => Promise<number>) => {
+    let total = 0;
+    for (const ws of perWorkspace ? order : [null]) {
+      for (;;) {
+        if (total >= maxRows) return total;
+        const limit = Math.min(batchSize, maxRows - total);
+        const deleted = await run(ws, limit);
+        total += deleted;
+        if (deleted < limit) break;
+      }
+    }
+    return total;
+  };
+
+  const finished = `status IN ('succeeded', 'failed') AND coalesce(completed_at, updated_at) < ?2`;
+  const deliveries = await drain(true, async (ws, limit) => {
+    const { results } = await db
+      .prepare(`SELECT id FROM deliveries WHERE workspace_id = ?1 AND created_at < ?2 AND ${finished} LIMIT ?3`)
+      .bind(ws, cutoff, limit)
+      .all<{ id: string }>();
+    if (results.length === 0) return 0;
+    const ids = JSON.stringify(results.map((r) => r.id));
+    // Both statements re-check the state: a manual retry in between keeps its delivery and attempts.
+    const [, removed] = await db.batch([
+      db
+        .prepare(`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?1)) AND ${finished})`)
+        .bind(ids, cutoff),
+      db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?1)) AND ${finished}`).bind(ids, cutoff),
+    ]);
+    return removed!.meta.changes;
+  });
+
+  const events = await drain(true, async (ws, limit) => {
+    const r = await db
+      .prepare(
+        `DELETE FROM events WHERE id IN (
+           SELECT e.id FROM events e
+            WHERE e.workspace_id = ?1 AND e.created_at < ?2
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+            LIMIT ?3)`,
+      )
+      .bind(ws, cutoff, limit)
+      .run();
+    return r.meta.changes;
+  });
+
+  const ingestLog = await drain(true, async (ws, limit) => {
+    const r = await db
+      .prepare(`DELETE FROM ingest_log WHERE id IN (SELECT id FROM ingest_log WHERE workspace_id = ?1 AND at < ?2 LIMIT ?3)`)
+      .bind(ws, cutoff, limit)
+      .run();
+    return r.meta.changes;
+  });
+
+  const deadLetters = await drain(false, async (_ws, limit) => {
+    const r = await db
+      .prepare(`DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE at < ?1 LIMIT ?2)`)
+      .bind(cutoff, limit)
+      .run();
+    return r.meta.changes;
+  });
+
+  const replays = await drain(false, async (_ws, limit) => {
+    const r = await db
+      .prepare(
+        `DELETE FROM replays WHERE id IN (
+           SELECT r.id FROM replays r
+            WHERE r.walked_at IS NOT NULL AND r.walked_at < ?1 AND r.updated_at < ?1
+              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.replay_id = r.id)
+            LIMIT ?2)`,
+      )
+      .bind(cutoff, limit)
+      .run();
+    return r.meta.changes;
+  });
+
+  return { deliveries, events, ingest_log: ingestLog, dead_letters: deadLetters, replays };
+}
