@@ -29,7 +29,12 @@ if (!fs.existsSync(devVars)) {
 }
 
 const bin = (name) => path.join(root, "node_modules", ".bin", name);
-const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local"], {
+// Migrate the same local state wrangler dev will use (`--persist-to DIR` or `--persist-to=DIR`).
+const args = process.argv.slice(2);
+const persistAt = args.findIndex((a) => a === "--persist-to" || a.startsWith("--persist-to="));
+const persist =
+  persistAt < 0 ? [] : args[persistAt].includes("=") ? [args[persistAt]] : ["--persist-to", args[persistAt + 1]];
+const migrate = spawnSync(bin("wrangler"), ["d1", "migrations", "apply", "DB", "--local", ...persist], {
   cwd: root,
   env: { ...env, CI: "true" },
   stdio: "inherit",
@@ -39,6 +44,6 @@ if (migrate.status !== 0) {
   process.exit(migrate.status ?? 1);
 }
 
-const child = spawn(bin("wrangler"), ["dev", ...process.argv.slice(2)], { cwd: root, env, stdio: "inherit" });
+const child = spawn(bin("wrangler"), ["dev", ...args], { cwd: root, env, stdio: "inherit" });
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

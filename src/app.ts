@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { createManagementApi } from "./api";
 import { handleError, type AppEnv } from "./api/app";
+import { createDashboard } from "./dashboard";
 import { ingestRoutes } from "./ingest/route";
 import { ApiError, errorResponse } from "./lib/errors";
 
@@ -16,6 +17,7 @@ export function createApp() {
   app.get("/", (c) => c.json({ name: "shiprelay", docs: "/v1/openapi.json", health: "/healthz" }));
   app.route("/", ingestRoutes);
   app.route("/", createManagementApi());
+  app.route("/dashboard", createDashboard());
   app.notFound((c) => errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c.get("requestId")));
   app.onError(handleError);
   return app;

@@ -1,11 +1,13 @@
 import type { MiddlewareHandler } from "hono";
 import { ApiError } from "../lib/errors";
+import { limitJsonDepth } from "../lib/json-depth";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
 import { registerDeliveryRoutes } from "./deliveries";
 import { registerDestinationRoutes } from "./destinations";
 import { registerEventRoutes } from "./events";
 import { registerIngestLogRoutes } from "./ingest-log";
+import { registerReplayRoutes } from "./replays";
 import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
 import { registerWorkspaceRoutes } from "./workspaces";
@@ -36,6 +38,8 @@ export function createManagementApi() {
     if (c.req.path === "/v1/workspaces" || c.req.path === "/v1/openapi.json") return next();
     return workspaceAuth()(c, next);
   });
+  // After auth, so a stranger's body is never even read.
+  app.use("/v1/*", limitJsonDepth());
 
   registerWorkspaceRoutes(app);
   registerSourceRoutes(app);
@@ -43,6 +47,7 @@ export function createManagementApi() {
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
   registerIngestLogRoutes(app);
+  registerReplayRoutes(app);
   registerRegistrationRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });

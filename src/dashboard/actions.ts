@@ -1,0 +1,59 @@
+import { and, eq } from "drizzle-orm";
+import { dbOf } from "../db/client";
+import { openDestination, type DestinationRow } from "../db/destinations";
+import { destinations } from "../db/schema";
+import type { JobMessage } from "../delivery/messages";
+import { mtlsFetcher } from "../delivery/mtls";
+import { sendWebhook, type AttemptOutcome } from "../delivery/send";
+import { testPingEvent } from "../delivery/test-event";
+import { allowInsecureDestinations } from "../lib/config";
+import type { Keyring } from "../lib/crypto";
+import { newId } from "../lib/ids";
+
+/**
+ * What the dashboard's buttons do, built from the same pieces the management API uses
+ * (signing and sending in src/delivery, secrets opened by src/db/destinations).
+ */
+
+/** The destination test of `POST /v1/destinations/:id/test`: a `test.ping` now, nothing stored. */
+export async function sendTestEvent(
+  env: Env,
+  ring: Keyring,
+  row: DestinationRow,
+): Promise<{ outcome: AttemptOutcome; payload: unknown; deliveryId: string }> {
+  const opened = await openDestination(ring, row);
+  const event = testPingEvent(row.id);
+  const deliveryId = newId("dlv");
+  const outcome = await sendWebhook(
+    {
+      url: row.url,
+      headers: opened.headers,
+      auth: opened.auth,
+      timeoutMs: row.timeoutMs,
+      secrets: opened.signingSecrets,
+      allowInsecure: allowInsecureDestinations(env),
+      fetcher: row.mtlsCertificate ? mtlsFetcher(env, row.mtlsCertificate) : null,
+    },
+    { id: deliveryId, body: JSON.stringify(event), attempt: 1 },
+  );
+  return { outcome, payload: event, deliveryId };
+}
+
+/**
+ * Pause or resume, as `PATCH /v1/destinations/:id {"status"}` does: resuming clears the
+ * failure streak and the relay's disable, and queues a durable drain job that sends, in
+ * order, what waited while the destination was not active.
+ */
+export async function setDestinationStatus(env: Env, row: DestinationRow, status: "active" | "paused"): Promise<void> {
+  const now = Date.now();
+  const reactivated = status === "active" && row.status !== "active";
+  await dbOf(env)
+    .update(destinations)
+    .set(
+      status === "active"
+        ? { status, disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null, updatedAt: now }
+        : { status, updatedAt: now },
+    )
+    .where(and(eq(destinations.id, row.id), eq(destinations.workspaceId, row.workspaceId)));
+  if (reactivated) await env.JOBS.send({ kind: "drain", destination_id: row.id } satisfies JobMessage, { contentType: "json" });
+}

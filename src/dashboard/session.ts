@@ -1,0 +1,156 @@
+import { and, eq } from "drizzle-orm";
+import type { Context, MiddlewareHandler } from "hono";
+import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { dbOf } from "../db/client";
+import { workspaces } from "../db/schema";
+import { keyringOf, publicBaseUrl } from "../lib/config";
+import { decryptString, encryptString, timingSafeEqualStrings, type Keyring } from "../lib/crypto";
+import { toBase64Url } from "../lib/encoding";
+import { ApiError } from "../lib/errors";
+import type { AppVariables } from "../api/app";
+
+/**
+ * The dashboard's session: an AES-GCM-sealed cookie (ENCRYPTION_KEY, src/lib/crypto.ts) that
+ * holds the workspace id, the SHA-256 of the API key that signed in, a CSRF token and an
+ * expiry. The key itself never leaves the sign-in request. Every request re-checks that the
+ * workspace still has that key, so a workspace whose key changes is signed out.
+ */
+export interface Session {
+  workspaceId: string;
+  workspaceName: string;
+  keyHash: string;
+  csrf: string;
+  expiresAt: number;
+}
+
+export type DashboardEnv = {
+  Bindings: Env;
+  Variables: AppVariables & { session: Session; keyring: Keyring; secureHeadersNonce?: string };
+};
+export type DashboardContext = Context<DashboardEnv>;
+
+export const SESSION_COOKIE = "shiprelay_session";
+const SESSION_PATH = "/dashboard";
+/** A session lasts a working day; signing in again is cheap. */
+export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
+
+interface SealedSession {
+  v: 1;
+  ws: string;
+  kh: string;
+  csrf: string;
+  exp: number;
+}
+
+/** The keyring, or a 503 page: without ENCRYPTION_KEY there is no way to seal a session. */
+export function requireDashboardKeyring(): MiddlewareHandler<DashboardEnv> {
+  return async function requireDashboardKeyring(c, next) {
+    const ring = await keyringOf(c.env);
+    if (!ring) {
+      throw new ApiError(
+        503,
+        "not_configured",
+        "The dashboard is not configured: set ENCRYPTION_KEY (32 random bytes, base64) so sessions can be sealed.",
+      );
+    }
+    c.set("keyring", ring);
+    await next();
+  };
+}
+
+/** Seals a new session into the cookie (HttpOnly, Secure, SameSite=Strict, scoped to /dashboard). */
+export async function startSession(c: DashboardContext, workspaceId: string, keyHash: string, now = Date.now()): Promise<void> {
+  const sealed: SealedSession = {
+    v: 1,
+    ws: workspaceId,
+    kh: keyHash,
+    csrf: toBase64Url(crypto.getRandomValues(new Uint8Array(32))),
+    exp: now + SESSION_TTL_MS,
+  };
+  const value = await encryptString(c.get("keyring"), JSON.stringify(sealed));
+  setCookie(c, SESSION_COOKIE, value, {
+    path: SESSION_PATH,
+    httpOnly: true,
+    secure: true,
+    sameSite: "Strict",
+    maxAge: Math.floor(SESSION_TTL_MS / 1000),
+  });
+}
+
+export function endSession(c: DashboardContext): void {
+  deleteCookie(c, SESSION_COOKIE, { path: SESSION_PATH, httpOnly: true, secure: true, sameSite: "Strict" });
+}
+
+/** The session the cookie carries, if it opens, has not expired, and its key still signs in. */
+export async function readSession(c: DashboardContext, now = Date.now()): Promise<Session | undefined> {
+  const cookie = getCookie(c, SESSION_COOKIE);
+  if (!cookie) return undefined;
+  let sealed: SealedSession;
+  try {
+    sealed = JSON.parse(await decryptString(c.get("keyring"), cookie)) as SealedSession;
+  } catch {
+    return undefined; // tampered, or sealed under a key this deployment no longer has
+  }
+  if (sealed.v !== 1 || typeof sealed.exp !== "number" || sealed.exp <= now) return undefined;
+  const row = await dbOf(c.env)
+    .select({ id: workspaces.id, name: workspaces.name })
+    .from(workspaces)
+    .where(and(eq(workspaces.id, sealed.ws), eq(workspaces.apiKeyHash, sealed.kh)))
+    .get();
+  if (!row) return undefined;
+  return { workspaceId: row.id, workspaceName: row.name, keyHash: sealed.kh, csrf: sealed.csrf, expiresAt: sealed.exp };
+}
+
+/** Where a signed-out visitor is sent back to after signing in: only dashboard paths. */
+export function safeNext(next: string | undefined): string {
+  return next && /^\/dashboard(\/[A-Za-z0-9_\-/.?=&%]*)?$/.test(next) && !next.includes("//") ? next : "/dashboard";
+}
+
+/** Pages behind sign-in: no session → the sign-in page (GET) or 401 (anything else). */
+export function requireSession(): MiddlewareHandler<DashboardEnv> {
+  return async function requireSession(c, next) {
+    const session = await readSession(c);
+    if (!session) {
+      if (c.req.method === "GET" || c.req.method === "HEAD") {
+        const url = new URL(c.req.url);
+        return c.redirect(`/dashboard/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
+      }
+      throw new ApiError(401, "unauthorized", "Your session has ended. Sign in again.");
+    }
+    c.set("session", session);
+    await next();
+  };
+}
+
+/**
+ * Refuses a POST that a browser sent from another site: the Origin (or, without one,
+ * Sec-Fetch-Site) must be this dashboard's own origin. Clients that send neither (curl)
+ * are not browsers a forged page can drive; they still need the session's token.
+ */
+export function checkSameOrigin(c: DashboardContext): void {
+  const origin = c.req.header("origin");
+  const site = c.req.header("sec-fetch-site");
+  if (origin !== undefined && origin !== "null") {
+    const allowed = new Set([new URL(c.req.url).origin, publicBaseUrl(c.env, c.req.url)]);
+    if (!allowed.has(origin)) throw new ApiError(403, "forbidden", "This form was sent from another site and was refused.");
+  } else if (origin === "null" || (site !== undefined && site !== "same-origin" && site !== "none")) {
+    throw new ApiError(403, "forbidden", "This form was sent from another site and was refused.");
+  }
+}
+
+/**
+ * CSRF protection for every POST behind sign-in: the same-origin check, and the session's
+ * token in the form's hidden `_csrf` field.
+ */
+export function requireCsrf(): MiddlewareHandler<DashboardEnv> {
+  return async function requireCsrf(c, next) {
+    if (c.req.method !== "POST") return next();
+    checkSameOrigin(c);
+    const form = await c.req.parseBody();
+    const token = typeof form._csrf === "string" ? form._csrf : "";
+    if (!token || !timingSafeEqualStrings(token, c.get("session").csrf)) {
+      throw new ApiError(403, "csrf_failed", "The form's security token is missing or stale. Reload the page and try again.");
+    }
+    await next();
+  };
+}
