@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { and, asc, desc, eq, exists, gte, inArray, lt, or } from "drizzle-orm";
 import type { Db } from "../db/client";
 import { dbOf } from "../db/client";
-import { attempts, deliveries, DELIVERY_STATUSES, events, type DeliveryStatus } from "../db/schema";
+import { attempts, deliveries, DELIVERY_STATUSES, eventPayloads, events, type DeliveryStatus } from "../db/schema";
 import { canonicalEventSchema, type CanonicalEvent } from "../events/canonical";
 import { notFound } from "../lib/errors";
 import type { createRouter } from "./app";
@@ -84,14 +84,19 @@ export async function listEvents(
 
 /** An event with every delivery of it, and every attempt of each delivery, oldest first. */
 export interface EventDetail {
-  event: EventRow;
+  /** The event row with its raw payload ("null" for the relay's own events, which have none). */
+  event: EventRow & { raw: string };
   deliveries: Array<DeliveryRow & { attempts: AttemptRow[] }>;
 }
 
 /** The event log's detail view (API and dashboard); undefined for another workspace's event. */
 export async function getEventDetail(db: Db, workspaceId: string, id: string): Promise<EventDetail | undefined> {
-  const [eventRows, deliveryRows, attemptRows] = await db.batch([
+  const [eventRows, payloadRows, deliveryRows, attemptRows] = await db.batch([
     db.select().from(events).where(and(eq(events.workspaceId, workspaceId), eq(events.id, id))),
+    db
+      .select({ raw: eventPayloads.raw })
+      .from(eventPayloads)
+      .where(and(eq(eventPayloads.workspaceId, workspaceId), eq(eventPayloads.eventId, id))),
     db
       .select()
       .from(deliveries)
@@ -116,7 +121,10 @@ export async function getEventDetail(db: Db, workspaceId: string, id: string): P
     list.push(a);
     byDelivery.set(a.deliveryId, list);
   }
-  return { event, deliveries: deliveryRows.map((d) => ({ ...d, attempts: byDelivery.get(d.id) ?? [] })) };
+  return {
+    event: { ...event, raw: payloadRows[0]?.raw ?? "null" },
+    deliveries: deliveryRows.map((d) => ({ ...d, attempts: byDelivery.get(d.id) ?? [] })),
+  };
 }
 
 /** The raw payload as JSON when it is JSON (form-encoded providers stay a string). */

@@ -101,10 +101,8 @@ export const events = sqliteTable(
     trackingNumber: text("tracking_number"),
     sequence: integer("sequence"),
     dedupeKey: text("dedupe_key").notNull(),
-    /** The canonical event as delivered (JSON). */
+    /** The canonical event as delivered (JSON). Its raw payload lives in event_payloads. */
     body: text("body").notNull(),
-    /** The provider's payload as received. */
-    raw: text("raw").notNull(),
     occurredAt: integer("occurred_at").notNull(),
     createdAt: integer("created_at").notNull(),
   },
@@ -116,6 +114,18 @@ export const events = sqliteTable(
     index("events_source_created").on(t.sourceId, t.createdAt),
   ],
 );
+
+/**
+ * The provider's payload as received, one row per event. Kept apart from `events` so a
+ * payload near the 1 MiB ingest limit and a canonical body that carries it (an unmapped event)
+ * never share one row (D1 rows are limited to 2 MB), lists never read it, and it can move to
+ * colder storage on its own.
+ */
+export const eventPayloads = sqliteTable("event_payloads", {
+  eventId: text("event_id").primaryKey(),
+  workspaceId: text("workspace_id").notNull(),
+  raw: text("raw").notNull(),
+});
 
 export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];

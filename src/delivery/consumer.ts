@@ -84,8 +84,8 @@ export function hopDelaySeconds(nextAttemptAt: number, now: number): number {
 export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date.now()): Promise<ProcessResult> {
   const row = await env.DB.prepare(
     `SELECT d.id, d.workspace_id, d.event_id, d.event_type, d.destination_id, d.status, d.attempt_count, d.attempt_limit,
-            d.next_attempt_at, d.lease_until, d.order_key, d.sequence, e.body, e.raw
-       FROM deliveries d LEFT JOIN events e ON e.id = d.event_id
+            d.next_attempt_at, d.lease_until, d.order_key, d.sequence, e.body, p.raw
+       FROM deliveries d LEFT JOIN events e ON e.id = d.event_id LEFT JOIN event_payloads p ON p.event_id = d.event_id
       WHERE d.id = ?1`,
   )
     .bind(msg.delivery_id)

@@ -78,8 +78,8 @@ export async function relayEventWrite(env: Env, spec: RelayEventSpec, subscriber
     db
       .prepare(
         `INSERT OR IGNORE INTO events (id, workspace_id, source_id, type, livemode, order_key, order_reference,
-           tracking_number, sequence, dedupe_key, body, raw, occurred_at, created_at)
-         SELECT ?1, ?2, ?6, ?3, 1, NULL, NULL, NULL, NULL, ?7, ${body}, 'null', ?5, ?5
+           tracking_number, sequence, dedupe_key, body, occurred_at, created_at)
+         SELECT ?1, ?2, ?6, ?3, 1, NULL, NULL, NULL, NULL, ?7, ${body}, ?5, ?5
           WHERE ${guardSql("?8", "?5")}`,
       )
       .bind(eventId, spec.workspaceId, spec.type, JSON.stringify(canonical), spec.now, RELAY_SOURCE_ID, `${RELAY_SOURCE_ID}:${spec.dedupeKey}`, guardId),

@@ -81,17 +81,16 @@ export async function purgeExpired(env: Env, now: number, opts: PurgeOptions = {
   });
 
   const events = await drain(true, async (ws, limit) => {
-    const r = await db
-      .prepare(
-        `DELETE FROM events WHERE id IN (
-           SELECT e.id FROM events e
+    // The payloads first, then their events, in one batch: the ids come back from the delete.
+    const doomed = `SELECT e.id FROM events e
             WHERE e.workspace_id = ?1 AND e.created_at < ?2
               AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
-            LIMIT ?3)`,
-      )
-      .bind(ws, cutoff, limit)
-      .run();
-    return r.meta.changes;
+            ORDER BY e.created_at, e.id LIMIT ?3`;
+    const [, removed] = await db.batch([
+      db.prepare(`DELETE FROM event_payloads WHERE event_id IN (${doomed})`).bind(ws, cutoff, limit),
+      db.prepare(`DELETE FROM events WHERE id IN (${doomed})`).bind(ws, cutoff, limit),
+    ]);
+    return removed!.meta.changes;
   });
 
   const ingestLog = await drain(true, async (ws, limit) => {

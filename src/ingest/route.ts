@@ -18,6 +18,7 @@ import type { JobMessage } from "../delivery/messages";
 
 /** CONTRACT.md: ingest bodies over 1 MiB are refused 413. */
 export const MAX_INGEST_BYTES = 1024 * 1024;
+const MAX_JOB_RAW_CHARS = 64 * 1024;
 /** Header limits (431): far above any provider's callback, far below what costs us. */
 export const MAX_INGEST_HEADERS = 100;
 export const MAX_INGEST_HEADER_BYTES = 32 * 1024;
@@ -203,7 +204,9 @@ async function acceptPointer(
     resource_url: pointer.resource_url,
     resource_type: pointer.resource_type,
     received_at: ctx.receivedAt,
-    raw: ctx.rawBody,
+    // Queue messages are limited to 128 KB: a pointer callback is tiny, but never let an odd
+    // one make the send fail (and the provider retry forever).
+    raw: ctx.rawBody.length <= MAX_JOB_RAW_CHARS ? ctx.rawBody : JSON.stringify(pointer),
   };
   try {
     await env.DB.batch([

@@ -155,8 +155,8 @@ export class OrderSequencer extends DurableObject<Env> {
           db
             .prepare(
               `INSERT OR IGNORE INTO events (id, workspace_id, source_id, type, livemode, order_key, order_reference,
-                 tracking_number, sequence, dedupe_key, body, raw, occurred_at, created_at)
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
+                 tracking_number, sequence, dedupe_key, body, occurred_at, created_at)
+               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
             )
             .bind(
               ev.id,
@@ -170,10 +170,12 @@ export class OrderSequencer extends DurableObject<Env> {
               ev.sequence,
               ev.dedupeKey,
               body,
-              req.raw,
               ev.occurredAt,
               ev.createdAt,
             ),
+          db
+            .prepare("INSERT OR IGNORE INTO event_payloads (event_id, workspace_id, raw) VALUES (?1, ?2, ?3)")
+            .bind(ev.id, req.workspaceId, req.raw),
         );
         for (const d of ev.deliveries) {
           statements.push(
