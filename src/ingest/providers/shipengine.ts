@@ -15,7 +15,7 @@ import {
   str,
   trackingSection,
 } from "../../events/normalize";
-import { fetchResourcePages } from "./shipstation";
+import { fetchResourcePages, parseUrl, resourceFetchAllowed } from "./resource-fetch";
 import {
   AdapterParseError,
   type FetchInput,
@@ -140,29 +140,12 @@ function parse<T extends z.ZodType>(schema: T, value: unknown, field: string): z
   return parsed.data;
 }
 
-function parseUrl(value: string | undefined): URL | undefined {
-  if (!value) return undefined;
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The SSRF rule of PROVIDERS.md: with a custom `api_base_url` only that origin; with the
  * default base only `https://api.shipengine.com` / `https://api.shipstation.com`.
  */
 export function shipengineFetchAllowed(resourceUrl: string, credentials: ProviderCredentials): boolean {
-  const url = parseUrl(resourceUrl);
-  if (!url || url.username || url.password) return false;
-  if (credentials.api_base_url) {
-    const base = parseUrl(credentials.api_base_url);
-    if (!base) return false;
-    const isDefault = base.protocol === "https:" && base.port === "" && V2_HOSTS.has(base.hostname);
-    if (!isDefault) return url.origin === base.origin;
-  }
-  return url.protocol === "https:" && url.port === "" && V2_HOSTS.has(url.hostname);
+  return resourceFetchAllowed(resourceUrl, credentials, (host) => V2_HOSTS.has(host));
 }
 
 function trackingStatus(code: unknown, detail: unknown): TrackingStatus {

@@ -4,15 +4,14 @@ import {
   compact,
   firstIssue,
   isoDate,
-  isRecord,
   money,
-  num,
   omit,
   shipmentItems,
   str,
   zonedTimestamp,
 } from "../../events/normalize";
 import { toBase64, utf8 } from "../../lib/encoding";
+import { fetchResourcePages, parseUrl, resourceFetchAllowed } from "./resource-fetch";
 import {
   AdapterParseError,
   type FetchInput,
@@ -47,8 +46,6 @@ import {
 
 const SHIPSTATION_ZONE = "America/Los_Angeles";
 const V1_HOST = /^ssapi\d*\.shipstation\.com$/;
-/** Bounds pagination of one callback's resource (ShipStation rate-limits at 40 calls/min). */
-export const MAX_RESOURCE_PAGES = 10;
 
 export const SHIPSTATION_RESOURCE_TYPES = [
   "ORDER_NOTIFY",
@@ -124,83 +121,13 @@ const pageSchema = z.looseObject({
 /** Label images and forms are base64 blobs: never copied into `data`. */
 const BULKY_FIELDS = ["labelData", "formData"];
 
-function parseUrl(value: string | undefined): URL | undefined {
-  if (!value) return undefined;
-  try {
-    return new URL(value);
-  } catch {
-    return undefined;
-  }
-}
-
 /**
  * The SSRF rule of PROVIDERS.md: with a custom `api_base_url` (sandbox, tests) only that
  * origin; with the default base only `https://ssapi<N>.shipstation.com` on the default port.
  * Never a URL that carries userinfo.
  */
 export function shipstationFetchAllowed(resourceUrl: string, credentials: ProviderCredentials): boolean {
-  const url = parseUrl(resourceUrl);
-  if (!url || url.username || url.password) return false;
-  if (credentials.api_base_url) {
-    const base = parseUrl(credentials.api_base_url);
-    if (!base) return false;
-    const isDefault = base.protocol === "https:" && base.port === "" && V1_HOST.test(base.hostname);
-    if (!isDefault) return url.origin === base.origin;
-  }
-  return url.protocol === "https:" && url.port === "" && V1_HOST.test(url.hostname);
-}
-
-/**
- * GETs a pointer resource and, when it reports `pages > 1`, its further pages (bounded by
- * MAX_RESOURCE_PAGES), one after the other. Redirects are not followed: credentials go to
- * the checked origin only. A non-2xx answer throws an Error naming the status (the relay
- * retries); messages never contain the credentials.
- */
-export async function fetchResourcePages(
-  resourceUrl: string,
-  headers: Record<string, string>,
-  fetcher: typeof fetch,
-  label: string,
-): Promise<Record<string, unknown>[]> {
-  const first = await getJson(resourceUrl, headers, fetcher, label);
-  const pages = [first];
-  const total = num(first.pages);
-  if (total !== undefined && total > 1) {
-    const last = Math.min(Math.floor(total), MAX_RESOURCE_PAGES);
-    const startPage = num(first.page) ?? 1;
-    for (let p = Math.max(2, startPage + 1); p <= last; p++) {
-      const next = new URL(resourceUrl);
-      next.searchParams.set("page", String(p));
-      pages.push(await getJson(next.toString(), headers, fetcher, label));
-    }
-  }
-  return pages;
-}
-
-async function getJson(
-  url: string,
-  headers: Record<string, string>,
-  fetcher: typeof fetch,
-  label: string,
-): Promise<Record<string, unknown>> {
-  let res: Response;
-  try {
-    res = await fetcher(url, { method: "GET", headers, redirect: "manual" });
-  } catch {
-    throw new Error(`${label} resource fetch failed: network error`);
-  }
-  if (res.status < 200 || res.status > 299) {
-    await res.body?.cancel();
-    throw new Error(`${label} resource fetch failed: HTTP ${res.status}`);
-  }
-  let body: unknown;
-  try {
-    body = await res.json();
-  } catch {
-    throw new Error(`${label} resource fetch failed: the response (HTTP ${res.status}) is not JSON`);
-  }
-  if (!isRecord(body)) throw new AdapterParseError(`the ${label} resource is not a JSON object`);
-  return body;
+  return resourceFetchAllowed(resourceUrl, credentials, (host) => V1_HOST.test(host));
 }
 
 function parseItem<T extends z.ZodType>(schema: T, value: unknown, field: string): z.infer<T> {
