@@ -5,7 +5,7 @@ import { openSource } from "../db/sources";
 import { allowInsecureDestinations, keyringOf } from "../lib/config";
 import { guardedFetch } from "../lib/url-safety";
 import type { JobMessage } from "../delivery/messages";
-import { acceptEvents } from "./pipeline";
+import { acceptEvents, routingColumns } from "./pipeline";
 import { adapterFor } from "./providers";
 import { AdapterParseError, type NormalizedEvent } from "./providers/types";
 
@@ -68,14 +68,7 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
     ];
   }
   const destinations = await db
-    .select({
-      id: schema.destinations.id,
-      status: schema.destinations.status,
-      events: schema.destinations.events,
-      sourceIds: schema.destinations.sourceIds,
-      filter: schema.destinations.filter,
-      maxAttempts: schema.destinations.maxAttempts,
-    })
+    .select(routingColumns)
     .from(schema.destinations)
     .where(eq(schema.destinations.workspaceId, source.workspaceId));
   const result = events.length

@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from "../events/canonical";
 import type { DestinationRow } from "../db/destinations";
+import { destinations } from "../db/schema";
 import type { SourceConfig } from "../db/sources";
 import { routes } from "../delivery/routing";
 import { toBase32 } from "../lib/encoding";
@@ -11,6 +12,16 @@ import type { NormalizedEvent } from "./providers/types";
 
 /** What the fan-out needs of a destination. */
 export type RoutingDestination = Pick<DestinationRow, "id" | "status" | "events" | "sourceIds" | "filter" | "maxAttempts">;
+
+/** The destination columns the fan-out reads, for a drizzle select. */
+export const routingColumns = {
+  id: destinations.id,
+  status: destinations.status,
+  events: destinations.events,
+  sourceIds: destinations.sourceIds,
+  filter: destinations.filter,
+  maxAttempts: destinations.maxAttempts,
+};
 
 export interface AcceptInput {
   source: SourceConfig;

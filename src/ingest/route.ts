@@ -9,7 +9,7 @@ import { ApiError, errorResponse } from "../lib/errors";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../lib/json-depth";
 import { guardedFetch } from "../lib/url-safety";
 import { insertIngestLogStatement, type IngestLogEntry } from "./ingest-log";
-import { acceptEvents, newIngestLogId, type RoutingDestination } from "./pipeline";
+import { acceptEvents, newIngestLogId, routingColumns, type RoutingDestination } from "./pipeline";
 import { adapterFor } from "./providers";
 import { AdapterParseError, type AdapterResult, type NormalizedEvent, type ProviderAdapter } from "./providers/types";
 import { verifyRequest } from "./verification";
@@ -236,15 +236,7 @@ async function loadSource(env: Env, sourceId: string): Promise<{ source: SourceC
   const [sourceRows, destinationRows] = await db.batch([
     db.select().from(schema.sources).where(eq(schema.sources.id, sourceId)),
     db
-      .select({
-        id: schema.destinations.id,
-        status: schema.destinations.status,
-        events: schema.destinations.events,
-        sourceIds: schema.destinations.sourceIds,
-        filter: schema.destinations.filter,
-        maxAttempts: schema.destinations.maxAttempts,
-        workspaceId: schema.destinations.workspaceId,
-      })
+      .select(routingColumns)
       .from(schema.destinations)
       .innerJoin(schema.sources, eq(schema.sources.workspaceId, schema.destinations.workspaceId))
       .where(eq(schema.sources.id, sourceId)),

@@ -3,7 +3,6 @@ import type { TrackingStatus } from "../../events/canonical";
 import {
   carrierCode,
   compact,
-  firstIssue,
   isoDate,
   isoTimestamp,
   list,
@@ -13,7 +12,8 @@ import {
   str,
   trackingSection,
 } from "../../events/normalize";
-import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from "./types";
+import type { NormalizedEvent, ProviderAdapter } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * AfterShip Tracking webhooks.
@@ -103,12 +103,7 @@ export const aftershipAdapter: ProviderAdapter = {
     allow_reserialized: false,
   },
   normalize({ body }) {
-    const parsed = aftershipEventSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
-      throw new AdapterParseError(`not an AfterShip webhook: ${issue.message}`, issue.field ?? "event");
-    }
-    const e = parsed.data;
+    const e = parsePayload(aftershipEventSchema, body, { what: "not an AfterShip webhook", field: "event" });
     const msg = e.msg;
     const reference = str(msg.order_number) ?? str(msg.order_id);
     const orderId = str(msg.order_id);

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { carrierCode, compact, isoDate, isoTimestamp, money, str, trackingSection } from "../../events/normalize";
 import type { TrackingStatus } from "../../events/canonical";
 import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * AtoShip webhooks. Proof of origin: `X-AtoShip-Signature: sha256=<hex HMAC-SHA256(secret, raw body)>`;
@@ -57,12 +58,7 @@ export const atoshipAdapter: ProviderAdapter = {
     allow_reserialized: true,
   },
   normalize({ body }) {
-    const parsed = envelopeSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      throw new AdapterParseError(issue?.message ?? "not an AtoShip event", issue?.path.join("."));
-    }
-    const env = parsed.data;
+    const env = parsePayload(envelopeSchema, body, { what: "not an AtoShip event", field: "data" });
     const name = env.event ?? env.type;
     if (!name) throw new AdapterParseError("event (or type) is required", "event");
     const d = env.data;

@@ -3,7 +3,6 @@ import type { TrackingStatus } from "../../events/canonical";
 import {
   carrierCode,
   compact,
-  firstIssue,
   isoTimestamp,
   list,
   location,
@@ -12,7 +11,8 @@ import {
   str,
   trackingSection,
 } from "../../events/normalize";
-import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from "./types";
+import type { NormalizedEvent, ProviderAdapter } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * EasyPost webhooks.
@@ -103,12 +103,7 @@ export const easypostAdapter: ProviderAdapter = {
     allow_reserialized: false,
   },
   normalize({ body }) {
-    const parsed = easypostEventSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
-      throw new AdapterParseError(`not an EasyPost Event: ${issue.message}`, issue.field ?? "object");
-    }
-    const e = parsed.data;
+    const e = parsePayload(easypostEventSchema, body, { what: "not an EasyPost Event", field: "object" });
     const raw = body as Record<string, unknown>;
     const result = e.result ?? {};
     const description = e.description.trim().toLowerCase();

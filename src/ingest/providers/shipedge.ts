@@ -2,7 +2,6 @@ import { z } from "zod";
 import {
   carrierCode,
   compact,
-  firstIssue,
   isoDate,
   isoTimestamp,
   list,
@@ -13,7 +12,8 @@ import {
   shipmentItems,
   str,
 } from "../../events/normalize";
-import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from "./types";
+import type { NormalizedEvent, ProviderAdapter } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * ShipEdge OMS/WMS webhooks (https://shipedge-documentation.pages.dev/api/webhooks):
@@ -128,12 +128,7 @@ export const shipedgeAdapter: ProviderAdapter = {
   provider: "shipedge",
   verificationPreset: { type: "url_token" },
   normalize({ body }) {
-    const parsed = shipedgeEventSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
-      throw new AdapterParseError(`not a ShipEdge webhook: ${issue.message}`, issue.field ?? "event");
-    }
-    const e = parsed.data;
+    const e = parsePayload(shipedgeEventSchema, body, { what: "not a ShipEdge webhook", field: "event" });
     const name = parseShipedgeEvent(e.event);
     const type = name ? canonicalType(name.resource, name.action) : "provider.unmapped";
     const version = name?.version;

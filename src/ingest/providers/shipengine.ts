@@ -3,7 +3,6 @@ import type { TrackingStatus } from "../../events/canonical";
 import {
   carrierCode,
   compact,
-  firstIssue,
   isoDate,
   isoTimestamp,
   list,
@@ -23,6 +22,7 @@ import {
   type ProviderAdapter,
   type ProviderCredentials,
 } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * ShipEngine and the ShipStation v2 API (the same platform; CloudFFL's "Fulfillment Shipped
@@ -131,15 +131,6 @@ export const shipengineLabelSchema = z.looseObject({
   shipment_cost: moneySchema.nullish(),
 });
 
-function parse<T extends z.ZodType>(schema: T, value: unknown, field: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = firstIssue(parsed.error);
-    throw new AdapterParseError(issue.message, issue.field ? `${field}.${issue.field}` : field);
-  }
-  return parsed.data;
-}
-
 /**
  * The SSRF rule of PROVIDERS.md: with a custom `api_base_url` only that origin; with the
  * default base only `https://api.shipengine.com` / `https://api.shipstation.com`.
@@ -182,7 +173,7 @@ export function shipengineTrackingEvent(
   raw: unknown,
   ctx: { resourceUrl: string; resourceType: string },
 ): NormalizedEvent {
-  const t = parse(shipengineTrackingSchema, raw, "data");
+  const t = parsePayload(shipengineTrackingSchema, raw, { at: "data" });
   const latest = newestEvent(t.events);
   const status = trackingStatus(t.status_code, t.status_detail_code ?? latest?.status_detail_code);
   const occurredAt = isoTimestamp(latest?.occurred_at) ?? isoTimestamp(t.actual_delivery_date);
@@ -224,7 +215,7 @@ function orderOf(o: { shipment_number?: unknown; shipment_id?: unknown }) {
 }
 
 function fulfillmentEvent(raw: unknown, index: number, resourceType: string): NormalizedEvent {
-  const f = parse(shipengineFulfillmentSchema, raw, `fulfillments.${index}`);
+  const f = parsePayload(shipengineFulfillmentSchema, raw, { at: `fulfillments.${index}` });
   const voided = f.voided === true || Boolean(f.voided_at);
   const type = voided ? "label.voided" : "order.shipped";
   const id = str(f.fulfillment_id);
@@ -248,7 +239,7 @@ function fulfillmentEvent(raw: unknown, index: number, resourceType: string): No
 }
 
 function shipmentEvent(raw: unknown, index: number, resourceType: string): NormalizedEvent {
-  const s = parse(shipengineShipmentSchema, raw, `shipments.${index}`);
+  const s = parsePayload(shipengineShipmentSchema, raw, { at: `shipments.${index}` });
   const id = str(s.shipment_id);
   return {
     type: "shipment.created",
@@ -270,7 +261,7 @@ function shipmentEvent(raw: unknown, index: number, resourceType: string): Norma
 }
 
 function labelEvent(raw: unknown, index: number, resourceType: string): NormalizedEvent {
-  const l = parse(shipengineLabelSchema, raw, `labels.${index}`);
+  const l = parsePayload(shipengineLabelSchema, raw, { at: `labels.${index}` });
   const voided = l.voided === true || str(l.status)?.toLowerCase() === "voided";
   const type = voided ? "label.voided" : "label.created";
   const id = str(l.label_id);
@@ -319,12 +310,10 @@ export const shipengineAdapter: ProviderAdapter = {
   provider: "shipengine",
   verificationPreset: { type: "rsa_jwks", jwks_url: "https://api.shipengine.com/jwks", tolerance_seconds: 300 },
   normalize({ body }) {
-    const parsed = shipengineWebhookSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
-      throw new AdapterParseError(`not a ShipEngine webhook: ${issue.message}`, issue.field ?? "resource_url");
-    }
-    const { resource_url, resource_type, data } = parsed.data;
+    const { resource_url, resource_type, data } = parsePayload(shipengineWebhookSchema, body, {
+      what: "not a ShipEngine webhook",
+      field: "resource_url",
+    });
     if (!parseUrl(resource_url)) throw new AdapterParseError("resource_url is not a URL", "resource_url");
     const type = resource_type.toUpperCase();
     if (TRACKING_TYPES.has(type)) {

@@ -3,7 +3,6 @@ import type { TrackingStatus } from "../../events/canonical";
 import {
   carrierCode,
   compact,
-  firstIssue,
   isoDate,
   isoTimestamp,
   location,
@@ -13,7 +12,8 @@ import {
   str,
   trackingSection,
 } from "../../events/normalize";
-import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from "./types";
+import type { NormalizedEvent, ProviderAdapter } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * ShippyPro webhooks (https://help.shippypro.com/en/articles/4134207-how-do-i-connect-webhooks):
@@ -87,12 +87,7 @@ export const shippyproAdapter: ProviderAdapter = {
       body && typeof body === "object" && !Array.isArray(body) && !("Event" in body) && "event" in body
         ? { ...(body as Record<string, unknown>), Event: (body as Record<string, unknown>).event }
         : body;
-    const parsed = shippyproEventSchema.safeParse(input);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
-      throw new AdapterParseError(`not a ShippyPro webhook: ${issue.message}`, issue.field ?? "Event");
-    }
-    const e = parsed.data;
+    const e = parsePayload(shippyproEventSchema, input, { what: "not a ShippyPro webhook", field: "Event" });
     const name = e.Event.trim().toUpperCase().replace(/[\s-]+/g, "_");
     const type = TYPES[name] ?? "provider.unmapped";
     const reference = str(e.OrderID);

@@ -2,7 +2,6 @@ import { z } from "zod";
 import {
   carrierCode,
   compact,
-  firstIssue,
   isoDate,
   money,
   omit,
@@ -19,6 +18,7 @@ import {
   type ProviderAdapter,
   type ProviderCredentials,
 } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * ShipStation v1 API webhooks: pointer callbacks.
@@ -130,15 +130,6 @@ export function shipstationFetchAllowed(resourceUrl: string, credentials: Provid
   return resourceFetchAllowed(resourceUrl, credentials, (host) => V1_HOST.test(host));
 }
 
-function parseItem<T extends z.ZodType>(schema: T, value: unknown, field: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issue = firstIssue(parsed.error);
-    throw new AdapterParseError(issue.message, issue.field ? `${field}.${issue.field}` : field);
-  }
-  return parsed.data;
-}
-
 const ssTime = (value: unknown) => zonedTimestamp(value, SHIPSTATION_ZONE);
 
 function items(lines: unknown) {
@@ -150,7 +141,7 @@ function orderIds(o: { orderNumber?: unknown; orderId?: unknown; orderKey?: unkn
 }
 
 function shipmentEvent(raw: unknown, index: number, resourceType: string): NormalizedEvent {
-  const s = parseItem(shipstationShipmentSchema, raw, `shipments.${index}`);
+  const s = parsePayload(shipstationShipmentSchema, raw, { at: `shipments.${index}` });
   const voided = s.voided === true;
   const shipmentId = str(s.shipmentId);
   const cleaned = omit(s, BULKY_FIELDS);
@@ -185,7 +176,7 @@ function shipmentEvent(raw: unknown, index: number, resourceType: string): Norma
 }
 
 function orderEvent(raw: unknown, index: number, resourceType: string): NormalizedEvent {
-  const o = parseItem(shipstationOrderSchema, raw, `orders.${index}`);
+  const o = parsePayload(shipstationOrderSchema, raw, { at: `orders.${index}` });
   const status = str(o.orderStatus)?.toLowerCase();
   let type: string;
   if (resourceType === "FULFILLMENT_REJECTED") type = "order.error";
@@ -212,7 +203,7 @@ function orderEvent(raw: unknown, index: number, resourceType: string): Normaliz
 }
 
 function fulfillmentEvent(raw: unknown, index: number, resourceType: string): NormalizedEvent {
-  const f = parseItem(shipstationFulfillmentSchema, raw, `fulfillments.${index}`);
+  const f = parsePayload(shipstationFulfillmentSchema, raw, { at: `fulfillments.${index}` });
   const voided = f.voided === true;
   const type = resourceType === "FULFILLMENT_REJECTED" ? "order.error" : voided ? "label.voided" : "order.shipped";
   const fulfillmentId = str(f.fulfillmentId);
@@ -236,12 +227,7 @@ function fulfillmentEvent(raw: unknown, index: number, resourceType: string): No
 
 /** One canonical event per shipment, order or fulfillment the resource page lists. */
 export function shipstationResourceEvents(page: unknown, resourceType: string): NormalizedEvent[] {
-  const parsed = pageSchema.safeParse(page);
-  if (!parsed.success) {
-    const issue = firstIssue(parsed.error);
-    throw new AdapterParseError(issue.message, issue.field);
-  }
-  const p = parsed.data;
+  const p = parsePayload(pageSchema, page);
   if (p.shipments) return p.shipments.map((s, i) => shipmentEvent(s, i, resourceType));
   if (p.fulfillments) return p.fulfillments.map((f, i) => fulfillmentEvent(f, i, resourceType));
   if (p.orders) return p.orders.map((o, i) => orderEvent(o, i, resourceType));
@@ -252,12 +238,10 @@ export const shipstationAdapter: ProviderAdapter = {
   provider: "shipstation",
   verificationPreset: { type: "url_token" },
   normalize({ body }) {
-    const parsed = shipstationWebhookSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
-      throw new AdapterParseError(`not a ShipStation webhook: ${issue.message}`, issue.field ?? "resource_url");
-    }
-    const { resource_url, resource_type } = parsed.data;
+    const { resource_url, resource_type } = parsePayload(shipstationWebhookSchema, body, {
+      what: "not a ShipStation webhook",
+      field: "resource_url",
+    });
     if (!parseUrl(resource_url)) throw new AdapterParseError("resource_url is not a URL", "resource_url");
     const type = resource_type.toUpperCase();
     if (!KNOWN_TYPES.has(type)) {

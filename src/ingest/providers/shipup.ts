@@ -3,7 +3,6 @@ import type { TrackingStatus } from "../../events/canonical";
 import {
   carrierCode,
   compact,
-  firstIssue,
   isoDate,
   isoTimestamp,
   isRecord,
@@ -13,7 +12,8 @@ import {
   str,
   trackingSection,
 } from "../../events/normalize";
-import { AdapterParseError, type NormalizedEvent, type ProviderAdapter } from "./types";
+import type { NormalizedEvent, ProviderAdapter } from "./types";
+import { parsePayload } from "./parse";
 
 /**
  * Shipup webhooks.
@@ -169,12 +169,7 @@ export const shipupAdapter: ProviderAdapter = {
       };
       return { kind: "events", events: [event] };
     }
-    const parsed = shipupEventSchema.safeParse(body);
-    if (!parsed.success) {
-      const issue = firstIssue(parsed.error);
-      throw new AdapterParseError(`not a Shipup webhook event: ${issue.message}`, issue.field ?? "type");
-    }
-    const env = parsed.data;
+    const env = parsePayload(shipupEventSchema, body, { what: "not a Shipup webhook event", field: "type" });
     const livemode = liveFlag(env.livemode);
     const type = TYPES[env.type];
     if (type) return { kind: "events", events: [trackerEvent(env, body as Record<string, unknown>, type, livemode)] };
