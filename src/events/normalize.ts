@@ -85,6 +85,9 @@ export function isoTimestamp(value: unknown): string | undefined {
     }
   }
   if (!d || Number.isNaN(d.getTime())) return undefined;
+  // Years outside 0000–9999 serialize as "+010000-…", which is not the ISO-8601 the contract promises.
+  const year = d.getUTCFullYear();
+  if (year < 0 || year > 9999) return undefined;
   return d.toISOString().replace(/\.000Z$/, "Z");
 }
 

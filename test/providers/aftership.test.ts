@@ -1,44 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalEventSchema, EVENT_TYPES } from "../../src/events/canonical";
 import { aftershipAdapter, aftershipStatus } from "../../src/ingest/providers/aftership";
-import { AdapterParseError, type AdapterInput, type NormalizedEvent } from "../../src/ingest/providers/types";
+import type { NormalizedEvent } from "../../src/ingest/providers/types";
 import { verificationSchema } from "../../src/ingest/verification/types";
 import eddRevise from "../fixtures/aftership/edd_revise.json";
 import pendingTime from "../fixtures/aftership/tracking_pending_time.json";
 import trackingUpdate from "../fixtures/aftership/tracking_update.json";
 import attemptFail from "../fixtures/aftership/tracking_update.attempt_fail.json";
+import { adapterInput, expectCanonicalEvent, expectParseError, neverCrashes, normalizeOne } from "./helpers";
 
 const receivedAt = new Date("2021-01-06T13:02:00Z");
-
-function input(body: unknown): AdapterInput {
-  return { body, rawBody: JSON.stringify(body), headers: new Headers(), settings: {}, receivedAt };
-}
-
-function one(body: unknown): NormalizedEvent {
-  const result = aftershipAdapter.normalize(input(body));
-  if (result.kind !== "events") throw new Error("expected events");
-  expect(result.events).toHaveLength(1);
-  return result.events[0]!;
-}
-
-function expectCanonical(ev: NormalizedEvent) {
-  expect(EVENT_TYPES as readonly string[]).toContain(ev.type);
-  const full = canonicalEventSchema.safeParse({
-    ...ev,
-    id: "evt_test",
-    created_at: receivedAt.toISOString(),
-    occurred_at: ev.occurred_at ?? receivedAt.toISOString(),
-    sequence: null,
-    source: { id: "src_test", provider: "aftership", event: ev.source_event },
-  });
-  expect(full.success, JSON.stringify(full.error?.issues)).toBe(true);
-  for (const section of [ev.order, ev.shipment, ev.tracking, ev.inventory]) {
-    if (section !== undefined) expect(Object.keys(section).length).toBeGreaterThan(0);
-  }
-  if (ev.occurred_at) expect(ev.occurred_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
-  if (ev.shipment?.carrier) expect(ev.shipment.carrier).toBe(ev.shipment.carrier.toLowerCase());
-}
+const input = (body: unknown) => adapterInput(body, { receivedAt });
+const one = (body: unknown) => normalizeOne(aftershipAdapter, body, { receivedAt });
+const expectCanonical = (ev: NormalizedEvent) => expectCanonicalEvent(ev, "aftership", receivedAt);
 
 describe("aftership normalize", () => {
   it("maps tracking_update to tracking.updated with event_id as the dedupe key", () => {
@@ -113,13 +87,7 @@ describe("aftership normalize", () => {
     [{ event: "tracking_update", msg: {}, event_id: 5 }, "event_id"],
     [7, "event"],
   ])("rejects %j with an AdapterParseError naming %s", (body, field) => {
-    try {
-      aftershipAdapter.normalize(input(body));
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(AdapterParseError);
-      expect((e as AdapterParseError).field).toBe(field);
-    }
+    expectParseError(aftershipAdapter, input(body), field);
   });
 
   it("presets AfterShip's base64 HMAC header", () => {
@@ -172,16 +140,6 @@ describe("aftership properties", () => {
   );
 
   it("normalize returns a result or throws AdapterParseError, never anything else", () => {
-    fc.assert(
-      fc.property(bodies, (body) => {
-        try {
-          const r = aftershipAdapter.normalize(input(body));
-          if (r.kind === "events") r.events.forEach(expectCanonical);
-        } catch (e) {
-          if (!(e instanceof AdapterParseError)) throw e;
-        }
-      }),
-      { numRuns: 200 },
-    );
+    neverCrashes(aftershipAdapter, bodies, { receivedAt, check: expectCanonical, numRuns: 200 });
   });
 });

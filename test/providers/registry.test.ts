@@ -28,3 +28,12 @@ describe("adapter registry", () => {
     expect(fetching).toEqual(["shipstation", "shipengine"]);
   });
 });
+
+describe("shared normalizers", () => {
+  it("isoTimestamp refuses dates outside years 0000–9999 rather than emit a non-ISO +010000-… string", async () => {
+    const { isoTimestamp } = await import("../../src/events/normalize");
+    expect(isoTimestamp("+010000-01-01T00:00:00.000Z")).toBeUndefined();
+    expect(isoTimestamp("9999-12-31T23:59:59Z")).toBe("9999-12-31T23:59:59Z");
+    expect(isoTimestamp("2024-01-15T10:30:00Z")).toBe("2024-01-15T10:30:00Z");
+  });
+});

@@ -1,8 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalEventSchema, EVENT_TYPES } from "../../src/events/canonical";
 import { parseShipedgeEvent, shipedgeAdapter } from "../../src/ingest/providers/shipedge";
-import { AdapterParseError, type AdapterInput, type NormalizedEvent } from "../../src/ingest/providers/types";
+import type { NormalizedEvent } from "../../src/ingest/providers/types";
 import billingUnknown from "../fixtures/shipedge/billing.invoice_created_v1.json";
 import inventoryCorrections from "../fixtures/shipedge/inventory.corrections_v2.json";
 import inventoryMirror from "../fixtures/shipedge/inventory.mirror_v2.json";
@@ -13,37 +12,12 @@ import ordersShippedV3 from "../fixtures/shipedge/orders.shipped_v3.json";
 import ordersUpdated from "../fixtures/shipedge/orders.updated_v1.json";
 import replenishmentReceived from "../fixtures/shipedge/replenishments.received_v2.json";
 import returnReceived from "../fixtures/shipedge/returns.received_v2.json";
+import { adapterInput, expectCanonicalEvent, expectParseError, neverCrashes, normalizeOne } from "./helpers";
 
 const receivedAt = new Date("2024-01-15T10:30:05Z");
-
-function input(body: unknown, headers: Record<string, string> = {}): AdapterInput {
-  return { body, rawBody: JSON.stringify(body), headers: new Headers(headers), settings: {}, receivedAt };
-}
-
-function one(body: unknown): NormalizedEvent {
-  const result = shipedgeAdapter.normalize(input(body));
-  if (result.kind !== "events") throw new Error("expected events");
-  expect(result.events).toHaveLength(1);
-  return result.events[0]!;
-}
-
-function expectCanonical(ev: NormalizedEvent) {
-  expect(EVENT_TYPES as readonly string[]).toContain(ev.type);
-  const full = canonicalEventSchema.safeParse({
-    ...ev,
-    id: "evt_test",
-    created_at: receivedAt.toISOString(),
-    occurred_at: ev.occurred_at ?? receivedAt.toISOString(),
-    sequence: null,
-    source: { id: "src_test", provider: "shipedge", event: ev.source_event, version: ev.version },
-  });
-  expect(full.success, JSON.stringify(full.error?.issues)).toBe(true);
-  for (const section of [ev.order, ev.shipment, ev.tracking, ev.inventory]) {
-    if (section !== undefined) expect(Object.keys(section).length).toBeGreaterThan(0);
-  }
-  if (ev.occurred_at) expect(ev.occurred_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
-  if (ev.shipment?.carrier) expect(ev.shipment.carrier).toBe(ev.shipment.carrier.toLowerCase());
-}
+const input = (body: unknown) => adapterInput(body, { receivedAt });
+const one = (body: unknown) => normalizeOne(shipedgeAdapter, body, { receivedAt });
+const expectCanonical = (ev: NormalizedEvent) => expectCanonicalEvent(ev, "shipedge", receivedAt, { withVersion: true });
 
 describe("shipedge normalize", () => {
   it("maps orders/shipped_v2 (seed sample) to order.shipped", () => {
@@ -155,13 +129,7 @@ describe("shipedge normalize", () => {
     [{ event: "orders/shipped_v2", tracking_number: { a: 1 } }, "tracking_number"],
     ["orders/shipped_v2", "event"],
   ])("rejects %j with an AdapterParseError naming %s", (body, field) => {
-    try {
-      shipedgeAdapter.normalize(input(body));
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(AdapterParseError);
-      expect((e as AdapterParseError).field).toBe(field);
-    }
+    expectParseError(shipedgeAdapter, input(body), field);
   });
 
   it("uses a URL token by default", () => {
@@ -195,16 +163,6 @@ describe("shipedge properties", () => {
   );
 
   it("normalize returns a result or throws AdapterParseError, never anything else", () => {
-    fc.assert(
-      fc.property(bodies, (body) => {
-        try {
-          const result = shipedgeAdapter.normalize(input(body));
-          if (result.kind === "events") result.events.forEach(expectCanonical);
-        } catch (e) {
-          if (!(e instanceof AdapterParseError)) throw e;
-        }
-      }),
-      { numRuns: 200 },
-    );
+    neverCrashes(shipedgeAdapter, bodies, { receivedAt, check: expectCanonical, numRuns: 200 });
   });
 });

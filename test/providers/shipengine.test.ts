@@ -1,8 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalEventSchema, EVENT_TYPES } from "../../src/events/canonical";
 import { shipengineAdapter, shipengineResourceEvents } from "../../src/ingest/providers/shipengine";
-import { AdapterParseError, type AdapterInput, type NormalizedEvent } from "../../src/ingest/providers/types";
+import { AdapterParseError, type NormalizedEvent } from "../../src/ingest/providers/types";
 import { verificationSchema } from "../../src/ingest/verification/types";
 import apiTrackDelivered from "../fixtures/shipengine/api_track.delivered.json";
 import batchProcessed from "../fixtures/shipengine/batch_processed_v2.json";
@@ -15,36 +14,12 @@ import shipmentCreated from "../fixtures/shipengine/shipment_created_v2.json";
 import trackEvent from "../fixtures/shipengine/track_event_v2.json";
 import trackNotYetInSystem from "../fixtures/shipengine/track_event_v2.not_yet_in_system.json";
 import { mockEndpoint } from "../support/mock";
+import { adapterInput, expectCanonicalEvent, expectParseError, ignoringParseErrors, neverCrashes, normalizeAll } from "./helpers";
 
 const receivedAt = new Date("2026-04-27T14:02:12Z");
-
-function input(body: unknown, headers: Record<string, string> = {}): AdapterInput {
-  return { body, rawBody: JSON.stringify(body), headers: new Headers(headers), settings: {}, receivedAt };
-}
-
-function events(body: unknown, headers?: Record<string, string>): NormalizedEvent[] {
-  const result = shipengineAdapter.normalize(input(body, headers));
-  if (result.kind !== "events") throw new Error(`expected events, got ${result.kind}`);
-  return result.events;
-}
-
-function expectCanonical(ev: NormalizedEvent) {
-  expect(EVENT_TYPES as readonly string[]).toContain(ev.type);
-  const full = canonicalEventSchema.safeParse({
-    ...ev,
-    id: "evt_test",
-    created_at: receivedAt.toISOString(),
-    occurred_at: ev.occurred_at ?? receivedAt.toISOString(),
-    sequence: null,
-    source: { id: "src_test", provider: "shipengine", event: ev.source_event, version: ev.version },
-  });
-  expect(full.success, JSON.stringify(full.error?.issues)).toBe(true);
-  for (const section of [ev.order, ev.shipment, ev.tracking, ev.inventory]) {
-    if (section !== undefined) expect(Object.keys(section).length).toBeGreaterThan(0);
-  }
-  if (ev.occurred_at) expect(ev.occurred_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
-  if (ev.shipment?.carrier) expect(ev.shipment.carrier).toBe(ev.shipment.carrier.toLowerCase());
-}
+const input = (body: unknown) => adapterInput(body, { receivedAt });
+const events = (body: unknown, headers?: Record<string, string>) => normalizeAll(shipengineAdapter, body, { receivedAt, headers });
+const expectCanonical = (ev: NormalizedEvent) => expectCanonicalEvent(ev, "shipengine", receivedAt, { withVersion: true });
 
 const credentials = (base: string) => ({ api_key: "TEST_api-key-789", api_base_url: base });
 
@@ -146,13 +121,7 @@ describe("shipengine pointer callbacks and other types", () => {
     [{ resource_url: "https://api.shipengine.com/x", resource_type: "API_TRACK", data: [] }, "data"],
     [{ resource_url: "https://api.shipengine.com/x", resource_type: "API_TRACK", data: { events: "x" } }, "data.events"],
   ])("rejects %j with an AdapterParseError naming %s", (body, field) => {
-    try {
-      shipengineAdapter.normalize(input(body));
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(AdapterParseError);
-      expect((e as AdapterParseError).field).toBe(field);
-    }
+    expectParseError(shipengineAdapter, input(body), field);
   });
 
   it("presets RSA/JWKS verification with ShipEngine's JWKS and 5 minutes tolerance", () => {
@@ -334,17 +303,8 @@ describe("shipengine properties", () => {
   );
 
   it("normalize returns a result or throws AdapterParseError, never anything else", () => {
-    fc.assert(
-      fc.property(bodies, (body) => {
-        try {
-          const result = shipengineAdapter.normalize(input(body, { "x-shipengine-timestamp": "2026-04-27T14:02:11Z" }));
-          if (result.kind === "events") result.events.forEach(expectCanonical);
-        } catch (e) {
-          if (!(e instanceof AdapterParseError)) throw e;
-        }
-      }),
-      { numRuns: 200 },
-    );
+    const headers = { "x-shipengine-timestamp": "2026-04-27T14:02:11Z" };
+    neverCrashes(shipengineAdapter, bodies, { receivedAt, headers, check: expectCanonical, numRuns: 200 });
   });
 
   it("resource pages map to canonical events or throw AdapterParseError", () => {
@@ -359,14 +319,13 @@ describe("shipengine properties", () => {
       fc.record({ labels: fc.array(item) }),
     );
     fc.assert(
-      fc.property(page, (p) => {
-        try {
+      fc.property(
+        page,
+        ignoringParseErrors((p) => {
           if (typeof p !== "object" || p === null || Array.isArray(p)) return;
           shipengineResourceEvents(p as Record<string, unknown>, "LABEL_CREATED_V2", "https://x").forEach(expectCanonical);
-        } catch (e) {
-          if (!(e instanceof AdapterParseError)) throw e;
-        }
-      }),
+        }),
+      ),
       { numRuns: 200 },
     );
   });

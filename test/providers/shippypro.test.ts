@@ -1,43 +1,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalEventSchema, EVENT_TYPES } from "../../src/events/canonical";
 import { shippyproAdapter, shippyproStatus } from "../../src/ingest/providers/shippypro";
-import { AdapterParseError, type AdapterInput, type NormalizedEvent } from "../../src/ingest/providers/types";
+import type { NormalizedEvent } from "../../src/ingest/providers/types";
 import orderError from "../fixtures/shippypro/order_error.json";
 import orderShipped from "../fixtures/shippypro/order_shipped.json";
 import trackingUpdate from "../fixtures/shippypro/tracking_update.json";
 import trackingCategory from "../fixtures/shippypro/tracking_update.category.json";
+import { adapterInput, expectCanonicalEvent, expectParseError, neverCrashes, normalizeOne } from "./helpers";
 
 const receivedAt = new Date("2021-06-02T22:00:05Z");
-
-function input(body: unknown): AdapterInput {
-  return { body, rawBody: JSON.stringify(body), headers: new Headers(), settings: {}, receivedAt };
-}
-
-function one(body: unknown): NormalizedEvent {
-  const result = shippyproAdapter.normalize(input(body));
-  if (result.kind !== "events") throw new Error("expected events");
-  expect(result.events).toHaveLength(1);
-  return result.events[0]!;
-}
-
-function expectCanonical(ev: NormalizedEvent) {
-  expect(EVENT_TYPES as readonly string[]).toContain(ev.type);
-  const full = canonicalEventSchema.safeParse({
-    ...ev,
-    id: "evt_test",
-    created_at: receivedAt.toISOString(),
-    occurred_at: ev.occurred_at ?? receivedAt.toISOString(),
-    sequence: null,
-    source: { id: "src_test", provider: "shippypro", event: ev.source_event },
-  });
-  expect(full.success, JSON.stringify(full.error?.issues)).toBe(true);
-  for (const section of [ev.order, ev.shipment, ev.tracking, ev.inventory]) {
-    if (section !== undefined) expect(Object.keys(section).length).toBeGreaterThan(0);
-  }
-  if (ev.occurred_at) expect(ev.occurred_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
-  if (ev.shipment?.carrier) expect(ev.shipment.carrier).toBe(ev.shipment.carrier.toLowerCase());
-}
+const input = (body: unknown) => adapterInput(body, { receivedAt });
+const one = (body: unknown) => normalizeOne(shippyproAdapter, body, { receivedAt });
+const expectCanonical = (ev: NormalizedEvent) => expectCanonicalEvent(ev, "shippypro", receivedAt);
 
 describe("shippypro normalize", () => {
   it("maps the documented TRACKING_UPDATE (also its test call) to a live tracking.updated", () => {
@@ -140,13 +114,7 @@ describe("shippypro normalize", () => {
     [{ Event: "TRACKING_UPDATE", code: [6] }, "code"],
     [null, "Event"],
   ])("rejects %j with an AdapterParseError naming %s", (body, field) => {
-    try {
-      shippyproAdapter.normalize(input(body));
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(AdapterParseError);
-      expect((e as AdapterParseError).field).toBe(field);
-    }
+    expectParseError(shippyproAdapter, input(body), field);
   });
 
   it("uses a URL token by default", () => {
@@ -174,16 +142,6 @@ describe("shippypro properties", () => {
   );
 
   it("normalize returns a result or throws AdapterParseError, never anything else", () => {
-    fc.assert(
-      fc.property(bodies, (body) => {
-        try {
-          const result = shippyproAdapter.normalize(input(body));
-          if (result.kind === "events") result.events.forEach(expectCanonical);
-        } catch (e) {
-          if (!(e instanceof AdapterParseError)) throw e;
-        }
-      }),
-      { numRuns: 200 },
-    );
+    neverCrashes(shippyproAdapter, bodies, { receivedAt, check: expectCanonical, numRuns: 200 });
   });
 });

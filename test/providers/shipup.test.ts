@@ -1,45 +1,19 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalEventSchema, EVENT_TYPES } from "../../src/events/canonical";
 import { shipupAdapter, shipupStatus } from "../../src/ingest/providers/shipup";
-import { AdapterParseError, type AdapterInput, type NormalizedEvent } from "../../src/ingest/providers/types";
+import type { NormalizedEvent } from "../../src/ingest/providers/types";
 import ping from "../fixtures/shipup/livemode_ping.json";
 import notificationNew from "../fixtures/shipup/notification.new.json";
 import eventsNew from "../fixtures/shipup/tracker.events.new.json";
 import eventsNewRetry from "../fixtures/shipup/tracker.events.new.retry.json";
 import eventsNewTest from "../fixtures/shipup/tracker.events.new.test.json";
 import trackerNew from "../fixtures/shipup/tracker.new.json";
+import { adapterInput, expectCanonicalEvent, expectParseError, neverCrashes, normalizeOne } from "./helpers";
 
 const receivedAt = new Date("2018-06-28T19:20:00Z");
-
-function input(body: unknown): AdapterInput {
-  return { body, rawBody: JSON.stringify(body), headers: new Headers(), settings: {}, receivedAt };
-}
-
-function one(body: unknown): NormalizedEvent {
-  const result = shipupAdapter.normalize(input(body));
-  if (result.kind !== "events") throw new Error("expected events");
-  expect(result.events).toHaveLength(1);
-  return result.events[0]!;
-}
-
-function expectCanonical(ev: NormalizedEvent) {
-  expect(EVENT_TYPES as readonly string[]).toContain(ev.type);
-  const full = canonicalEventSchema.safeParse({
-    ...ev,
-    id: "evt_test",
-    created_at: receivedAt.toISOString(),
-    occurred_at: ev.occurred_at ?? receivedAt.toISOString(),
-    sequence: null,
-    source: { id: "src_test", provider: "shipup", event: ev.source_event },
-  });
-  expect(full.success, JSON.stringify(full.error?.issues)).toBe(true);
-  for (const section of [ev.order, ev.shipment, ev.tracking, ev.inventory]) {
-    if (section !== undefined) expect(Object.keys(section).length).toBeGreaterThan(0);
-  }
-  if (ev.occurred_at) expect(ev.occurred_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
-  if (ev.shipment?.carrier) expect(ev.shipment.carrier).toBe(ev.shipment.carrier.toLowerCase());
-}
+const input = (body: unknown) => adapterInput(body, { receivedAt });
+const one = (body: unknown) => normalizeOne(shipupAdapter, body, { receivedAt });
+const expectCanonical = (ev: NormalizedEvent) => expectCanonicalEvent(ev, "shipup", receivedAt);
 
 describe("shipup normalize", () => {
   it('answers the save-time {"livemode": "false"} ping with a test.ping that is not live', () => {
@@ -135,13 +109,7 @@ describe("shipup normalize", () => {
     [{ type: "tracker.new", data: {} }, "id"],
     [{ id: 1, type: "tracker.new", data: {}, retry_count: "x" }, "retry_count"],
   ])("rejects %j with an AdapterParseError naming %s", (body, field) => {
-    try {
-      shipupAdapter.normalize(input(body));
-      expect.unreachable();
-    } catch (e) {
-      expect(e).toBeInstanceOf(AdapterParseError);
-      expect((e as AdapterParseError).field).toBe(field);
-    }
+    expectParseError(shipupAdapter, input(body), field);
   });
 
   it("uses a URL token by default", () => {
@@ -179,19 +147,10 @@ describe("shipup properties", () => {
   );
 
   it("normalize returns a result or throws AdapterParseError, never anything else", () => {
-    fc.assert(
-      fc.property(bodies, (body) => {
-        try {
-          const result = shipupAdapter.normalize(input(body));
-          if (result.kind === "events") {
-            result.events.forEach(expectCanonical);
-            for (const ev of result.events) expect(JSON.stringify(ev.dedupe_basis ?? {})).not.toContain('"retry_count"');
-          }
-        } catch (e) {
-          if (!(e instanceof AdapterParseError)) throw e;
-        }
-      }),
-      { numRuns: 200 },
-    );
+    const check = (ev: NormalizedEvent) => {
+      expectCanonical(ev);
+      expect(JSON.stringify(ev.dedupe_basis ?? {})).not.toContain('"retry_count"');
+    };
+    neverCrashes(shipupAdapter, bodies, { receivedAt, check, numRuns: 200 });
   });
 });
