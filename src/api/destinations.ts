@@ -13,9 +13,9 @@ import { attempts, destinations, sources } from "../db/schema";
 import { autoDisablePolicy } from "../delivery/auto-disable";
 import type { JobMessage } from "../delivery/messages";
 import { MTLS_BINDING_PATTERN, mtlsFetcher } from "../delivery/mtls";
-import { isReservedHeader, sendWebhook, type AttemptOutcome, type DestinationAuth } from "../delivery/send";
+import { isReservedHeader, type AttemptOutcome, type DestinationAuth } from "../delivery/send";
 import { newSigningSecret } from "../delivery/signing";
-import { testPingEvent } from "../delivery/test-event";
+import { sendTestPing } from "../delivery/test-event";
 import { allowInsecureDestinations, requireKeyring } from "../lib/config";
 import { encryptJson, encryptString } from "../lib/crypto";
 import { badRequest, notFound, unprocessable } from "../lib/errors";
@@ -242,36 +242,6 @@ function editableColumns(next: DestinationRow, statusSet: boolean): Partial<Dest
     : { ...config, status, disabledReason, disabledAt };
 }
 
-/** Sends a test.ping to the destination as it would be configured, without storing anything. */
-async function sendTestPing(
-  c: AppContext,
-  target: {
-    id: string;
-    url: string;
-    timeoutMs: number;
-    headers: Record<string, string>;
-    auth: DestinationAuth | null;
-    secrets: string[];
-    mtlsCertificate: string | null;
-  },
-): Promise<{ outcome: AttemptOutcome; payload: unknown }> {
-  const event = testPingEvent(target.id);
-  const body = JSON.stringify(event);
-  const outcome = await sendWebhook(
-    {
-      url: target.url,
-      headers: target.headers,
-      auth: target.auth,
-      timeoutMs: target.timeoutMs,
-      secrets: target.secrets,
-      allowInsecure: allowInsecureDestinations(c.env),
-      fetcher: target.mtlsCertificate ? mtlsFetcher(c.env, target.mtlsCertificate) : null,
-    },
-    { id: newId("dlv"), body, attempt: 1 },
-  );
-  return { outcome, payload: event };
-}
-
 function refuseUnverified(outcome: AttemptOutcome): never {
   const answer = outcome.statusCode !== null ? `answered ${outcome.statusCode}` : `failed (${outcome.error})`;
   throw unprocessable("endpoint_unverified", `the endpoint ${answer} to the test event; it must answer 2xx to be saved`);
@@ -365,7 +335,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
     const id = newId("dst", now);
     const timeoutMs = body.timeout_ms ?? DEFAULT_TIMEOUT_MS;
     if (body.verify) {
-      const { outcome } = await sendTestPing(c, {
+      const { outcome } = await sendTestPing(c.env, {
         id,
         url: body.url,
         timeoutMs,
@@ -502,7 +472,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
       }
     }
     if (body.verify) {
-      const { outcome } = await sendTestPing(c, {
+      const { outcome } = await sendTestPing(c.env, {
         id: row.id,
         url: next.url,
         timeoutMs: next.timeoutMs,
@@ -562,7 +532,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
     const row = await getDestinationRow(dbOf(c.env), c.get("workspaceId"), c.req.valid("param").id);
     if (!row) throw notFound("destination");
     const opened = await openDestination(await requireKeyring(c.env), row);
-    const { outcome, payload } = await sendTestPing(c, {
+    const { outcome, payload } = await sendTestPing(c.env, {
       id: row.id,
       url: row.url,
       timeoutMs: row.timeoutMs,

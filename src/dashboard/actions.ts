@@ -3,12 +3,8 @@ import { dbOf } from "../db/client";
 import { openDestination, type DestinationRow } from "../db/destinations";
 import { destinations } from "../db/schema";
 import type { JobMessage } from "../delivery/messages";
-import { mtlsFetcher } from "../delivery/mtls";
-import { sendWebhook, type AttemptOutcome } from "../delivery/send";
-import { testPingEvent } from "../delivery/test-event";
-import { allowInsecureDestinations } from "../lib/config";
+import { sendTestPing } from "../delivery/test-event";
 import type { Keyring } from "../lib/crypto";
-import { newId } from "../lib/ids";
 
 /**
  * What the dashboard's buttons do, built from the same pieces the management API uses
@@ -16,27 +12,17 @@ import { newId } from "../lib/ids";
  */
 
 /** The destination test of `POST /v1/destinations/:id/test`: a `test.ping` now, nothing stored. */
-export async function sendTestEvent(
-  env: Env,
-  ring: Keyring,
-  row: DestinationRow,
-): Promise<{ outcome: AttemptOutcome; payload: unknown; deliveryId: string }> {
+export async function sendTestEvent(env: Env, ring: Keyring, row: DestinationRow) {
   const opened = await openDestination(ring, row);
-  const event = testPingEvent(row.id);
-  const deliveryId = newId("dlv");
-  const outcome = await sendWebhook(
-    {
-      url: row.url,
-      headers: opened.headers,
-      auth: opened.auth,
-      timeoutMs: row.timeoutMs,
-      secrets: opened.signingSecrets,
-      allowInsecure: allowInsecureDestinations(env),
-      fetcher: row.mtlsCertificate ? mtlsFetcher(env, row.mtlsCertificate) : null,
-    },
-    { id: deliveryId, body: JSON.stringify(event), attempt: 1 },
-  );
-  return { outcome, payload: event, deliveryId };
+  return sendTestPing(env, {
+    id: row.id,
+    url: row.url,
+    timeoutMs: row.timeoutMs,
+    headers: opened.headers,
+    auth: opened.auth,
+    secrets: opened.signingSecrets,
+    mtlsCertificate: row.mtlsCertificate,
+  });
 }
 
 /**
