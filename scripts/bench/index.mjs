@@ -1,0 +1,392 @@
+#!/usr/bin/env node
+// `npm run bench [-- --quick] [-- --out FILE]`: measures the relay's speed and cost on this
+// machine and writes BENCHMARKS.md (a quick smoke run writes .bench/BENCHMARKS.quick.md).
+// `npm run bench -- --render results.json` writes the report again from a run's raw figures.
+//
+// Everything runs locally: a bundle of the working tree under `wrangler dev` with a fresh
+// temp state, a loopback customer endpoint, and the load generators in this process.
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { healthLoad, ingestLoad, integrityPlan, pacedLoad, postAll } from "./load.mjs";
+import { countOperations } from "./ops.mjs";
+import { profileWhile } from "./profile.mjs";
+import { setUpWorkspace, api } from "./provider.mjs";
+import { startReceiver } from "./receiver.mjs";
+import { benchVars, buildWorker, cpuSeconds, memoryMiB, ROOT, sleep, snapshotProject, startRelay } from "./relay.mjs";
+import { renderReport } from "./report.mjs";
+import { summarize } from "./stats.mjs";
+
+const PROFILES = {
+  full: {
+    idleSeconds: 4,
+    warmupSeconds: 3,
+    connections: 16,
+    ceilingSeconds: 12,
+    ingestSeconds: 15,
+    ingestOrders: 1000,
+    pacedSeconds: 20,
+    profileSeconds: 8,
+    // The whole run should stay near 10 minutes on 2 cores: past the budget no new callback
+    // is posted, and the report says how many of the planned ones went out.
+    integrity: { events: 20_000, orders: 500, duplicateShare: 0.1, concurrency: 16, failRate: 0.2, budgetSeconds: 480 },
+    burst: 100,
+    drainTimeoutMs: 180_000,
+  },
+  quick: {
+    idleSeconds: 2,
+    warmupSeconds: 1,
+    connections: 8,
+    ceilingSeconds: 4,
+    ingestSeconds: 4,
+    ingestOrders: 100,
+    pacedSeconds: 5,
+    profileSeconds: 3,
+    integrity: { events: 200, orders: 20, duplicateShare: 0.1, concurrency: 8, failRate: 0.2, budgetSeconds: 60 },
+    burst: 20,
+    drainTimeoutMs: 60_000,
+  },
+};
+
+/** The integrity destination: a short schedule so failed attempts come back within seconds. */
+const INTEGRITY_RETRY = { max_attempts: 6, schedule_seconds: [1, 1, 2] };
+
+function parseArgs(argv) {
+  const value = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+  const quick = argv.includes("--quick");
+  const out = value("--out") ? path.resolve(value("--out")) : path.join(ROOT, quick ? ".bench/BENCHMARKS.quick.md" : "BENCHMARKS.md");
+  return { quick, out, render: value("--render") };
+}
+
+const log = (msg) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+function git(args) {
+  try {
+    return execFileSync("git", args, { cwd: ROOT, encoding: "utf8" }).trim();
+  } catch {
+    return "";
+  }
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    nproc: os.availableParallelism?.() ?? cpus.length,
+    cpuModel: cpus[0]?.model ?? "unknown",
+    memoryGiB: os.totalmem() / 2 ** 30,
+    os: `${os.type()} ${os.release()}`,
+    node: process.version,
+    wrangler: JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/wrangler/package.json"), "utf8")).version,
+  };
+}
+
+/** Busy and total CPU seconds of the whole machine (/proc/stat). */
+function machineCpu() {
+  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const total = fields.reduce((a, b) => a + b, 0) / 100;
+  const idle = ((fields[3] ?? 0) + (fields[4] ?? 0)) / 100;
+  return { busy: total - idle, total };
+}
+
+/** CPU seconds of every process of the relay's group, this process included. */
+function ourCpu(relay) {
+  let sum = process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (Number(f[2]) === relay.pgid) sum += (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      /* exited */
+    }
+  }
+  return sum;
+}
+
+/** Per-phase CPU split: the runtime, wrangler's proxy, this process, everything else on the machine. */
+function cpuMeter(relay) {
+  const read = () => ({
+    at: performance.now(),
+    runtime: cpuSeconds(relay.runtime),
+    proxy: relay.proxy ? cpuSeconds(relay.proxy) : 0,
+    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    ours: ourCpu(relay),
+    machine: machineCpu(),
+  });
+  const start = read();
+  return () => {
+    const end = read();
+    const seconds = (end.at - start.at) / 1000;
+    const busy = end.machine.busy - start.machine.busy;
+    return {
+      seconds,
+      runtime: end.runtime - start.runtime,
+      proxy: end.proxy - start.proxy,
+      bench: end.bench - start.bench,
+      others: Math.max(0, busy - (end.ours - start.ours)),
+      machineBusy: busy,
+      machineTotal: end.machine.total - start.machine.total,
+    };
+  };
+}
+
+/** Waits until the receiver holds `expected` events and nothing new arrived for `quietMs`. */
+async function drain(receiver, expected, { timeoutMs, quietMs = 1000, relay }) {
+  const started = Date.now();
+  let last = -1;
+  let lastChange = Date.now();
+  while (Date.now() - started < timeoutMs) {
+    if (relay && !relay.alive()) throw new Error(`the workerd runtime (pid ${relay.runtime}) exited during the run`);
+    const n = receiver.books.delivered.size;
+    if (n !== last) {
+      last = n;
+      lastChange = Date.now();
+    }
+    if (n >= expected && Date.now() - lastChange >= quietMs) return { complete: true, ms: Date.now() - started };
+    await sleep(100);
+  }
+  return { complete: false, ms: Date.now() - started };
+}
+
+function d1Bytes(stateDir) {
+  const dir = path.join(stateDir, "v3", "d1");
+  let bytes = 0;
+  const walk = (d) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.includes(".sqlite")) bytes += fs.statSync(p).size;
+    }
+  };
+  if (fs.existsSync(dir)) walk(dir);
+  return bytes;
+}
+
+/** Both halves of the ceiling as one run: requests and CPU summed, latency percentiles averaged. */
+function combineCeilings(a, b) {
+  const avg = (x, y) => (x + y) / 2;
+  return {
+    requests: a.requests + b.requests,
+    ok: a.ok + b.ok,
+    failed: a.failed + b.failed,
+    seconds: a.seconds + b.seconds,
+    rps: (a.requests + b.requests) / (a.seconds + b.seconds),
+    latency: { p50: avg(a.latency.p50, b.latency.p50), p97_5: avg(a.latency.p97_5, b.latency.p97_5), p99: avg(a.latency.p99, b.latency.p99), max: Math.max(a.latency.max, b.latency.max) },
+    halves: [
+      { rps: a.rps, p50: a.latency.p50, p99: a.latency.p99 },
+      { rps: b.rps, p50: b.latency.p50, p99: b.latency.p99 },
+    ],
+    cpu: Object.fromEntries(Object.keys(a.cpu).map((k) => [k, a.cpu[k] + b.cpu[k]])),
+  };
+}
+
+async function countDeliveries(base, key, destinationId, status) {
+  let n = 0;
+  let cursor = null;
+  for (let page = 0; page < 100; page++) {
+    const q = `/v1/deliveries?destination=${destinationId}&status=${status}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const r = await api(base, "GET", q, { token: key });
+    n += r.data.length;
+    cursor = r.next_cursor;
+    if (!cursor) break;
+  }
+  return n;
+}
+
+async function measureOperations(project, workDir, bundle, profile) {
+  const relay = await startRelay({ project, workDir, bundle, name: "ops", vars: benchVars() });
+  const receiver = await startReceiver();
+  try {
+    log(`counting operations on ${relay.base}`);
+    return await countOperations(relay, receiver, { burst: profile.burst });
+  } finally {
+    await relay.stop();
+    await receiver.close();
+  }
+}
+
+async function main() {
+  const { quick, out, render } = parseArgs(process.argv.slice(2));
+  if (render) {
+    fs.writeFileSync(out, renderReport(JSON.parse(fs.readFileSync(render, "utf8"))));
+    log(`wrote ${path.relative(process.cwd(), out)} from ${render}`);
+    return;
+  }
+  const profile = quick ? PROFILES.quick : PROFILES.full;
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shiprelay-bench-"));
+  // Kept when the run fails (the dev logs are in it), removed when it succeeds.
+  process.on("exit", (code) => code !== 0 && console.error(`[bench] logs and state kept in ${workDir}`));
+  const started = new Date();
+  const run = {
+    quick,
+    profile,
+    startedAt: started.toISOString(),
+    machine: machine(),
+    git: {
+      commit: git(["rev-parse", "--short", "HEAD"]),
+      dirty: git(["status", "--porcelain"]).split("\n").filter(Boolean).length,
+    },
+    loadBefore: os.loadavg(),
+  };
+  log(`${quick ? "quick" : "full"} run in ${workDir}; load average ${run.loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
+
+  const project = snapshotProject(workDir);
+  log("bundling the Worker (src/index.ts) and the counting entry (src/metrics/bench-entry.ts)");
+  const bundle = buildWorker(project, workDir, "main");
+  const opsBundle = buildWorker(project, workDir, "ops", "src/metrics/bench-entry.ts");
+  run.operations = await measureOperations(project, workDir, opsBundle, profile);
+
+  const relay = await startRelay({ project, workDir, bundle, name: "main", vars: benchVars() });
+  const main = await startReceiver();
+  const flaky = await startReceiver({ failRate: profile.integrity.failRate, alwaysAcceptFrom: INTEGRITY_RETRY.max_attempts });
+  const runId = `r${Date.now().toString(36)}`;
+  try {
+    log(`relay on ${relay.base}; runtime pid ${relay.runtime}, proxy pid ${relay.proxy}`);
+    const load = await setUpWorkspace(relay.base, relay.adminToken, { name: "bench", endpoints: [main.url] });
+    const integrityWs = await setUpWorkspace(relay.base, relay.adminToken, { name: "integrity", endpoints: [flaky.url], retry: INTEGRITY_RETRY });
+    const wholeRun = cpuMeter(relay);
+
+    log(`idle CPU sample (${profile.idleSeconds} s)`);
+    const idleMeter = cpuMeter(relay);
+    await sleep(profile.idleSeconds * 1000);
+    const idle = idleMeter();
+    run.idle = { runtimeCoreShare: idle.runtime / idle.seconds };
+
+    let meter;
+    log("warm-up");
+    await healthLoad(relay.base, { connections: profile.connections, seconds: profile.warmupSeconds });
+    const warm = await ingestLoad(relay.base, load, { connections: profile.connections, seconds: profile.warmupSeconds, orders: 50, runId: `${runId}w` });
+    await drain(main, warm.ok, { timeoutMs: profile.drainTimeoutMs, relay });
+    let storedEvents = main.books.delivered.size;
+
+    // The ceiling is measured in two halves, before and after the ingest run, so background
+    // load that comes and goes weighs on both figures alike.
+    const ceilingHalf = async () => {
+      const m = cpuMeter(relay);
+      const r = await healthLoad(relay.base, { connections: profile.connections, seconds: profile.ceilingSeconds / 2 });
+      r.cpu = m();
+      return r;
+    };
+    log(`ceiling (first half): GET /healthz, ${profile.connections} connections, ${profile.ceilingSeconds / 2} s`);
+    const ceilingBefore = await ceilingHalf();
+
+    log(`ingest: signed callbacks over ${profile.ingestOrders} orders, ${profile.connections} connections, ${profile.ingestSeconds} s`);
+    main.reset();
+    meter = cpuMeter(relay);
+    const ingestStarted = Date.now();
+    const ingest = await ingestLoad(relay.base, load, {
+      connections: profile.connections,
+      seconds: profile.ingestSeconds,
+      orders: profile.ingestOrders,
+      runId,
+    });
+    const ingestOnly = meter();
+    const drained = await drain(main, ingest.ok, { timeoutMs: profile.drainTimeoutMs, relay });
+    ingest.cpu = meter();
+    ingest.cpuDuringLoad = ingestOnly;
+    ingest.delivered = main.books.delivered.size;
+    ingest.drain = drained;
+    ingest.deliveryRps = ingest.delivered / (((main.books.lastAt ?? Date.now()) - ingestStarted) / 1000);
+    ingest.doubled = main.books.doubled;
+    run.ingest = ingest;
+    storedEvents += ingest.delivered;
+
+    log("ceiling (second half)");
+    const ceilingAfter = await ceilingHalf();
+    run.ceiling = combineCeilings(ceilingBefore, ceilingAfter);
+
+    const rate = Math.max(1, Math.round(ingest.rps / 2));
+    log(`steady load: ${rate} callbacks/s (half the measured maximum) for ${profile.pacedSeconds} s`);
+    main.reset();
+    meter = cpuMeter(relay);
+    const paced = await pacedLoad(relay.base, load, { rate, seconds: profile.pacedSeconds, orders: profile.ingestOrders, runId: `${runId}p` });
+    paced.drain = await drain(main, paced.ok, { timeoutMs: profile.drainTimeoutMs, relay });
+    paced.cpu = meter();
+    paced.ack = summarize(paced.ackMs);
+    paced.endToEnd = summarize(main.books.endToEndMs);
+    paced.delivered = main.books.delivered.size;
+    paced.doubled = main.books.doubled;
+    paced.targetRate = rate;
+    delete paced.ackMs;
+    run.paced = paced;
+    storedEvents += paced.delivered;
+
+    log(`profile: ${profile.profileSeconds} s of flat-out ingest (and its deliveries) under the inspector's sampling profiler`);
+    main.reset();
+    const profiled = await profileWhile(relay, bundle, async () => {
+      const r = await ingestLoad(relay.base, load, { connections: profile.connections, seconds: profile.profileSeconds, orders: profile.ingestOrders, runId: `${runId}x` });
+      await drain(main, r.ok, { timeoutMs: profile.drainTimeoutMs, relay });
+      return r;
+    });
+    run.cpuProfile = { ...profiled.summary, seconds: profile.profileSeconds, requests: profiled.result.requests, rps: profiled.result.rps };
+    storedEvents += main.books.delivered.size;
+
+    const { events, orders, duplicateShare, concurrency, failRate, budgetSeconds } = profile.integrity;
+    log(`integrity: ${events} events over ${orders} orders, ${duplicateShare * 100} % duplicates, endpoint failing ${failRate * 100} % of attempts`);
+    const plan = integrityPlan(integrityWs.source.secret, { runId: `${runId}i`, events, orders, duplicateShare });
+    meter = cpuMeter(relay);
+    const integrityStarted = Date.now();
+    const books = await postAll(relay.base, integrityWs, plan, { concurrency, deadline: integrityStarted + budgetSeconds * 1000, alive: relay.alive });
+    if (books.sent < plan.length) log(`integrity: time budget reached after ${books.sent} of ${plan.length} callbacks`);
+    const postedMs = Date.now() - integrityStarted;
+    const integrityDrain = await drain(flaky, books.accepted.size, { timeoutMs: profile.drainTimeoutMs, quietMs: 6000, relay });
+    const delivered = flaky.books.delivered;
+    const lost = [...books.accepted].filter((id) => !delivered.has(id)).length;
+    const unexpected = [...delivered.keys()].filter((id) => !books.accepted.has(id)).length;
+    const destinationId = integrityWs.destinations[0].id;
+    run.integrity = {
+      planned: { events, orders, callbacks: plan.length, duplicates: plan.length - events },
+      sent: books.sent,
+      budgetSeconds,
+      posted: books.posted,
+      retriedByProvider: books.retried,
+      refused: books.refused,
+      accepted: books.accepted.size,
+      duplicateAnswers: books.duplicateAnswers,
+      delivered: delivered.size,
+      lost,
+      doubled: flaky.books.doubled,
+      unexpected,
+      attempts: flaky.books.attempts,
+      failedAttempts: flaky.books.failedAttempts,
+      deadLettered: await countDeliveries(relay.base, integrityWs.key, destinationId, "failed"),
+      unfinished:
+        (await countDeliveries(relay.base, integrityWs.key, destinationId, "pending")) +
+        (await countDeliveries(relay.base, integrityWs.key, destinationId, "retrying")),
+      ingestSeconds: postedMs / 1000,
+      totalSeconds: (Date.now() - integrityStarted) / 1000,
+      drain: integrityDrain,
+      ack: summarize(books.ackMs),
+      cpu: meter(),
+    };
+    storedEvents += delivered.size;
+
+    run.memory = { runtime: memoryMiB(relay.runtime), proxy: relay.proxy ? memoryMiB(relay.proxy) : null };
+    run.storage = { d1Bytes: d1Bytes(path.join(workDir, "state-main")), events: storedEvents };
+    run.wholeRun = wholeRun();
+  } finally {
+    await relay.stop();
+    await main.close();
+    await flaky.close();
+  }
+  run.loadAfter = os.loadavg();
+  run.finishedAt = new Date().toISOString();
+
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  // Raw figures next to the report's default place (.bench/ is git-ignored), to re-render with --render.
+  const results = path.join(ROOT, ".bench", `results-${quick ? "quick" : "full"}.json`);
+  fs.mkdirSync(path.dirname(results), { recursive: true });
+  fs.writeFileSync(results, JSON.stringify(run, null, 2));
+  fs.writeFileSync(out, renderReport(run));
+  log(`wrote ${path.relative(process.cwd(), out)} (raw figures: ${path.relative(process.cwd(), results)})`);
+  fs.rmSync(workDir, { recursive: true, force: true });
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`[bench] failed: ${err.stack ?? err}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,83 @@
+// Counts the billable operations of real events on the counting entry
+// (src/metrics/bench-entry.ts): the same Worker with its bindings wrapped in counters.
+import { atoshipCallback, setUpWorkspace } from "./provider.mjs";
+import { cpuSeconds, sleep } from "./relay.mjs";
+
+async function counters(base) {
+  const res = await fetch(`${base}/__bench/ops`);
+  if (!res.ok) throw new Error(`GET /__bench/ops → ${res.status}: the counting entry is not running`);
+  return res.json();
+}
+
+async function reset(base) {
+  await fetch(`${base}/__bench/ops/reset`, { method: "POST" });
+}
+
+/** Waits until `attempts` more deliveries arrived and the counters stop moving (the consumer records after the POST). */
+async function settle(base, receiver, attempts, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (receiver.books.attempts < attempts && Date.now() < deadline) await sleep(20);
+  let last = "";
+  while (Date.now() < deadline) {
+    const now = JSON.stringify(await counters(base));
+    if (now === last) return JSON.parse(now);
+    last = now;
+    await sleep(300);
+  }
+  throw new Error("operation counters did not settle");
+}
+
+async function post(base, workspace, payload) {
+  const res = await fetch(base + workspace.ingestPath, { method: "POST", body: payload.body, headers: payload.headers });
+  const json = await res.json();
+  if (res.status !== 200) throw new Error(`callback answered ${res.status}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/**
+ * Scenarios: one event to one destination (a new order), the same to three destinations,
+ * the provider resending an event already accepted, and a burst of events over a few
+ * orders (objects already exist, the consumer gets real batches) — per event.
+ */
+export async function countOperations(relay, receiver, { burst }) {
+  const { base } = relay;
+  const one = await setUpWorkspace(base, relay.adminToken, { name: "ops-one", endpoints: [receiver.url] });
+  const three = await setUpWorkspace(base, relay.adminToken, { name: "ops-three", endpoints: [receiver.url, receiver.url, receiver.url] });
+  const results = {};
+
+  // Warm the isolate (module init, keyring, HMAC key) so the counts are a steady event's.
+  const warmBefore = receiver.books.attempts;
+  await post(base, one, atoshipCallback(one.source.secret, { run: "ops-warm", seq: 0, order: 0 }));
+  await settle(base, receiver, warmBefore + 1);
+
+  const single = async (name, workspace, payload, deliveries) => {
+    await reset(base);
+    const before = receiver.books.attempts;
+    await post(base, workspace, payload);
+    results[name] = { events: 1, counts: await settle(base, receiver, before + deliveries) };
+  };
+  const first = atoshipCallback(one.source.secret, { run: "ops", seq: 1, order: 1 });
+  await single("one_destination", one, first, 1);
+  await single("three_destinations", three, atoshipCallback(three.source.secret, { run: "ops", seq: 2, order: 2 }), 3);
+  await single("duplicate", one, first, 0);
+
+  await reset(base);
+  const before = receiver.books.attempts;
+  const payloads = Array.from({ length: burst }, (_, i) => atoshipCallback(one.source.secret, { run: "ops-burst", seq: i, order: i % 10 }));
+  for (let i = 0; i < payloads.length; i += 10) await Promise.all(payloads.slice(i, i + 10).map((p) => post(base, one, p)));
+  results.burst = { events: burst, orders: 10, counts: await settle(base, receiver, before + burst, 60_000) };
+  results.orderCalls = await timeOrderCalls(relay, burst);
+  return results;
+}
+
+/** Wall and runtime CPU time of one call into an order object: an existing one, and a new one. */
+async function timeOrderCalls(relay, n) {
+  const once = async (fresh) => {
+    const cpu0 = cpuSeconds(relay.runtime);
+    const res = await fetch(`${relay.base}/__bench/order-calls?n=${n}&fresh=${fresh ? 1 : 0}`, { method: "POST" });
+    const { ms } = await res.json();
+    return { wallMs: ms / n, cpuMs: ((cpuSeconds(relay.runtime) - cpu0) * 1000) / n };
+  };
+  await once(false); // the warm object exists from here on
+  return { calls: n, warm: await once(false), fresh: await once(true) };
+}
