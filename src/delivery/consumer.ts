@@ -27,6 +27,7 @@ interface DeliveryJoin {
   lease_until: number | null;
   order_key: string | null;
   sequence: number | null;
+  replay_id: string | null;
   /** The event's canonical body and raw payload; null when the event row is gone. */
   body: string | null;
   raw: string | null;
@@ -82,14 +83,17 @@ export function hopDelaySeconds(nextAttemptAt: number, now: number): number {
  * wait for a rate slot, send, record.
  */
 export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date.now()): Promise<ProcessResult> {
-  const row = await env.DB.prepare(
-    `SELECT d.id, d.workspace_id, d.event_id, d.event_type, d.destination_id, d.status, d.attempt_count, d.attempt_limit,
-            d.next_attempt_at, d.lease_until, d.order_key, d.sequence, e.body, p.raw
-       FROM deliveries d LEFT JOIN events e ON e.id = d.event_id LEFT JOIN event_payloads p ON p.event_id = d.event_id
-      WHERE d.id = ?1`,
-  )
-    .bind(msg.delivery_id)
-    .first<DeliveryJoin>();
+  // The delivery (with its event) and its destination in one round trip.
+  const [found, destRows] = await env.DB.batch<Record<string, unknown>>([
+    env.DB.prepare(
+      `SELECT d.id, d.workspace_id, d.event_id, d.event_type, d.destination_id, d.status, d.attempt_count, d.attempt_limit,
+              d.next_attempt_at, d.lease_until, d.order_key, d.sequence, d.replay_id, e.body, p.raw
+         FROM deliveries d LEFT JOIN events e ON e.id = d.event_id LEFT JOIN event_payloads p ON p.event_id = d.event_id
+        WHERE d.id = ?1`,
+    ).bind(msg.delivery_id),
+    env.DB.prepare("SELECT * FROM destinations WHERE id = (SELECT destination_id FROM deliveries WHERE id = ?1)").bind(msg.delivery_id),
+  ]);
+  const row = found?.results[0] as DeliveryJoin | undefined;
   // Gone, finished, or a stale/duplicate message for an attempt already made: nothing to do.
   if (!row || (row.status !== "pending" && row.status !== "retrying") || row.attempt_count !== msg.attempt - 1) return "skipped";
 
@@ -110,7 +114,7 @@ export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date
     return "leased";
   }
 
-  const dest = await env.DB.prepare("SELECT * FROM destinations WHERE id = ?1").bind(row.destination_id).first<Record<string, unknown>>();
+  const dest = destRows?.results[0];
   if (!dest) {
     await failOrphan(env, row.id, now, "destination deleted");
     return "skipped";
@@ -163,6 +167,7 @@ export async function processDelivery(env: Env, msg: DeliveryMessage, now = Date
         destinationId: row.destination_id,
         attemptLimit: row.attempt_limit,
         orderKey: destination.ordering === "per_order" ? row.order_key : null,
+        replayId: row.replay_id,
       },
       destination,
       msg.attempt,

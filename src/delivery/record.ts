@@ -17,6 +17,8 @@ export interface AttemptedDelivery {
   destinationId: string;
   attemptLimit: number;
   orderKey: string | null;
+  /** The replay this attempt was queued by, whose counters it moves when final. */
+  replayId: string | null;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function recordAttempt(
         outcome.ok ? 1 : 0,
       ),
   ];
-  if (final) statements.push(countForReplay(db, delivery.id, status === "succeeded", now));
+  if (final && delivery.replayId) statements.push(countForReplay(db, delivery.id, status === "succeeded", now));
   statements.push(
     db
       .prepare(

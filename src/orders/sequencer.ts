@@ -55,6 +55,8 @@ export type CommitFault = "before_d1" | "after_d1" | "after_queue";
  */
 export class OrderSequencer extends DurableObject<Env> {
   private tail: Promise<unknown> = Promise.resolve();
+  /** Whether this instance already knows an expiry alarm is set (saves a storage read per commit). */
+  private alarmSet = false;
   /** Set by tests through runInDurableObject; never set in production. */
   fault: CommitFault | null = null;
 
@@ -67,9 +69,8 @@ export class OrderSequencer extends DurableObject<Env> {
         sequence INTEGER,
         committed INTEGER NOT NULL,
         at INTEGER NOT NULL
-      );
-      CREATE INDEX IF NOT EXISTS seen_at ON seen (at);
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+      ) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
     `);
   }
 
@@ -209,9 +210,9 @@ export class OrderSequencer extends DurableObject<Env> {
 
   /** Dedupe state outlives its events by nothing: entries past retention are dropped daily. */
   private async ensureExpiryAlarm() {
-    if ((await this.ctx.storage.getAlarm()) === null) {
-      await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
-    }
+    if (this.alarmSet) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
+    this.alarmSet = true;
   }
 
   override async alarm() {
@@ -219,6 +220,7 @@ export class OrderSequencer extends DurableObject<Env> {
     this.ctx.storage.sql.exec("DELETE FROM seen WHERE at < ?", cutoff);
     const left = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen").toArray()[0]?.n ?? 0;
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
+    this.alarmSet = left > 0;
   }
 }
 
