@@ -30,7 +30,7 @@ const PROFILES = {
     profileSeconds: 8,
     // The whole run should stay near 10 minutes on 2 cores: past the budget no new callback
     // is posted, and the report says how many of the planned ones went out.
-    integrity: { events: 20_000, orders: 500, duplicateShare: 0.1, concurrency: 16, failRate: 0.2, budgetSeconds: 480 },
+    integrity: { events: 20_000, orders: 500, duplicateShare: 0.1, concurrency: 16, failRate: 0.2, budgetSeconds: 900 },
     burst: 100,
     drainTimeoutMs: 180_000,
   },
