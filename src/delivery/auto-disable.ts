@@ -22,8 +22,8 @@ export interface AutoDisablePolicy {
   afterFailingSeconds: number;
 }
 
-function envNumber(env: Env, name: string, fallback: number): number {
-  const raw = (env as unknown as Record<string, unknown>)[name];
+function envNumber(env: Env, name: "AUTO_DISABLE_AFTER_FAILED_DELIVERIES" | "AUTO_DISABLE_AFTER_FAILING_SECONDS", fallback: number): number {
+  const raw: unknown = env[name];
   if (typeof raw !== "string" || raw.trim() === "") return fallback;
   const n = Number(raw);
   return Number.isInteger(n) && n >= 0 ? n : fallback;
