@@ -119,6 +119,14 @@ export async function handleIngest(env: Env, request: Request, sourceId: string,
     now: receivedAt,
     fetch: guardedFetch({ allowInsecure: allowInsecureDestinations(env), timeoutMs: JWKS_FETCH_TIMEOUT_MS }),
   });
+  if (!verdict.ok && verdict.reason === "jwks_unavailable") {
+    // We could not check the signature (the provider's key set is unreachable): not the
+    // provider's fault, and the event may be genuine — ask for a retry instead of refusing it.
+    return refuse(
+      new ApiError(503, "jwks_unavailable", "the provider's signing keys could not be fetched; retry later", { "retry-after": "30" }),
+      verdict.reason,
+    );
+  }
   if (!verdict.ok) {
     return refuse(new ApiError(401, verdict.reason, `the request's proof of origin was refused (${verdict.reason})`), verdict.reason);
   }

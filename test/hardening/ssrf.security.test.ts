@@ -117,8 +117,10 @@ describe("JWKS fetches during verification", () => {
     const jwks = await mockEndpoint({ default: { status: 200, body: signer.jwks } });
     const source = await createSource(key, { provider: "shipengine", verification: { type: "rsa_jwks", jwks_url: `${jwks.url}/jwks` } });
     const r = await callApp("POST", ingestPath(source), { raw: body, headers: await signer.headers(body, new Date().toISOString()), env: SECURE_ENV });
-    expect(r.status).toBe(401);
+    // Unverifiable is not forged: the provider is asked to retry (503), and nothing is stored.
+    expect(r.status).toBe(503);
     expect(r.json.error.code).toBe("jwks_unavailable");
+    expect(r.headers.get("retry-after")).toBe("30");
     expect(await jwks.requests()).toHaveLength(0);
   });
 
@@ -129,8 +131,10 @@ describe("JWKS fetches during verification", () => {
     const redirector = await mockEndpoint({ default: { status: 302, headers: { location: `${real.url}/jwks` }, body: "" } });
     const source = await createSource(key, { provider: "shipengine", verification: { type: "rsa_jwks", jwks_url: `${redirector.url}/jwks` } });
     const r = await api("POST", ingestPath(source), { raw: body, headers: await signer.headers(body, new Date().toISOString()) });
-    expect(r.status).toBe(401);
+    // Unverifiable is not forged: the provider is asked to retry (503), and nothing is stored.
+    expect(r.status).toBe(503);
     expect(r.json.error.code).toBe("jwks_unavailable");
+    expect(r.headers.get("retry-after")).toBe("30");
     expect(await redirector.requests()).toHaveLength(1);
     expect(await real.requests()).toHaveLength(0);
   });
