@@ -11,10 +11,10 @@ import {
 } from "../db/destinations";
 import { attempts, destinations, sources } from "../db/schema";
 import { autoDisablePolicy } from "../delivery/auto-disable";
-import type { JobMessage } from "../delivery/messages";
 import { MTLS_BINDING_PATTERN, mtlsFetcher } from "../delivery/mtls";
 import { isReservedHeader, type AttemptOutcome, type DestinationAuth } from "../delivery/send";
 import { newSigningSecret } from "../delivery/signing";
+import { queueDrain, userStatusColumns } from "../delivery/destination-status";
 import { sendTestPing } from "../delivery/test-event";
 import { allowInsecureDestinations, requireKeyring } from "../lib/config";
 import { encryptJson, encryptString } from "../lib/crypto";
@@ -461,16 +461,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
       if (body.auto_disable.after_failing_seconds !== undefined) next.autoDisableSeconds = body.auto_disable.after_failing_seconds;
     }
     const reactivated = body.status === "active" && row.status !== "active";
-    if (body.status !== undefined) {
-      // A status set by the user replaces the relay's verdict; re-enabling starts the failure count over.
-      next.status = body.status;
-      next.disabledReason = null;
-      next.disabledAt = null;
-      if (body.status === "active") {
-        next.consecutiveFailures = 0;
-        next.failingSince = null;
-      }
-    }
+    if (body.status !== undefined) Object.assign(next, userStatusColumns(body.status));
     if (body.verify) {
       const { outcome } = await sendTestPing(c.env, {
         id: row.id,
@@ -485,11 +476,7 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
     }
     await db.update(destinations).set(editableColumns(next, body.status !== undefined)).where(eq(destinations.id, row.id));
     const saved = (await getDestinationRow(db, c.get("workspaceId"), row.id)) ?? next;
-    // Deliveries that waited while the destination was paused or disabled go out now, in
-    // order: a durable job (not waitUntil), so a restart cannot leave them waiting.
-    if (reactivated) {
-      await c.env.JOBS.send({ kind: "drain", destination_id: row.id } satisfies JobMessage, { contentType: "json" });
-    }
+    if (reactivated) await queueDrain(c.env, row.id);
     return c.json(destinationView(c, saved, Object.keys(headers), auth), 200);
   });
 

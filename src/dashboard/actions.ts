@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { dbOf } from "../db/client";
 import { openDestination, type DestinationRow } from "../db/destinations";
 import { destinations } from "../db/schema";
-import type { JobMessage } from "../delivery/messages";
+import { queueDrain, userStatusColumns } from "../delivery/destination-status";
 import { sendTestPing } from "../delivery/test-event";
 import type { Keyring } from "../lib/crypto";
 
@@ -35,11 +35,7 @@ export async function setDestinationStatus(env: Env, row: DestinationRow, status
   const reactivated = status === "active" && row.status !== "active";
   await dbOf(env)
     .update(destinations)
-    .set(
-      status === "active"
-        ? { status, disabledReason: null, disabledAt: null, consecutiveFailures: 0, failingSince: null, updatedAt: now }
-        : { status, updatedAt: now },
-    )
+    .set({ ...userStatusColumns(status), updatedAt: now })
     .where(and(eq(destinations.id, row.id), eq(destinations.workspaceId, row.workspaceId)));
-  if (reactivated) await env.JOBS.send({ kind: "drain", destination_id: row.id } satisfies JobMessage, { contentType: "json" });
+  if (reactivated) await queueDrain(env, row.id);
 }
