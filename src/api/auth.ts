@@ -37,13 +37,9 @@ export function workspaceAuth(): MiddlewareHandler<AppEnv> {
     const now = Date.now();
     let cached = keyCache.get(hash);
     if (!cached || cached.until < now) {
-      const row = await dbOf(c.env)
-        .select({ id: workspaces.id })
-        .from(workspaces)
-        .where(eq(workspaces.apiKeyHash, hash))
-        .get();
-      if (!row) throw unauthorized("invalid API key", "invalid_api_key");
-      cached = { workspaceId: row.id, until: now + KEY_CACHE_TTL_MS };
+      const workspaceId = await workspaceForKeyHash(c.env, hash);
+      if (!workspaceId) throw unauthorized("invalid API key", "invalid_api_key");
+      cached = { workspaceId, until: now + KEY_CACHE_TTL_MS };
       if (keyCache.size > 10_000) keyCache.clear();
       keyCache.set(hash, cached);
     }
@@ -54,10 +50,10 @@ export function workspaceAuth(): MiddlewareHandler<AppEnv> {
 
 /** Resolves an API key to its workspace (the dashboard's sign-in uses the same rule). */
 export async function workspaceForKey(env: Env, key: string): Promise<string | undefined> {
-  const row = await dbOf(env)
-    .select({ id: workspaces.id })
-    .from(workspaces)
-    .where(eq(workspaces.apiKeyHash, await sha256Hex(key)))
-    .get();
+  return workspaceForKeyHash(env, await sha256Hex(key));
+}
+
+async function workspaceForKeyHash(env: Env, hash: string): Promise<string | undefined> {
+  const row = await dbOf(env).select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.apiKeyHash, hash)).get();
   return row?.id;
 }

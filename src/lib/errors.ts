@@ -20,7 +20,6 @@ export class ApiError extends Error {
 export const badRequest = (message: string, code = "invalid_request") => new ApiError(400, code, message);
 export const unauthorized = (message: string, code = "unauthorized") => new ApiError(401, code, message);
 export const notFound = (what: string) => new ApiError(404, "not_found", `${what} not found`);
-export const conflict = (message: string) => new ApiError(409, "conflict", message);
 export const unprocessable = (code: string, message: string) => new ApiError(422, code, message);
 export const notConfigured = (message: string) => new ApiError(503, "not_configured", message);
 
