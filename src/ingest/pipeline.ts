@@ -3,6 +3,7 @@ import type { DestinationRow } from "../db/destinations";
 import { destinations } from "../db/schema";
 import type { SourceConfig } from "../db/sources";
 import { routes } from "../delivery/routing";
+import { orderShards } from "../lib/config";
 import { toBase32 } from "../lib/encoding";
 import { newId } from "../lib/ids";
 import { dedupeKeyOf, eventIdOf, orderKeyOf, sequencerName } from "../orders/identity";
@@ -54,7 +55,9 @@ export async function deliveryIdOf(eventId: string, destinationId: string): Prom
 export async function acceptEvents(env: Env, input: AcceptInput): Promise<AcceptResult> {
   const { source } = input;
   const createdAt = input.receivedAt;
-  const groups = new Map<string, { orderKey: string | null; events: PreparedEvent[] }>();
+  const shards = orderShards(env);
+  // One commit per (order object, order key): an object serializes per order key.
+  const groups = new Map<string, { name: string; orderKey: string | null; events: PreparedEvent[] }>();
   const order: string[] = [];
 
   for (const ev of input.events) {
@@ -103,20 +106,21 @@ export async function acceptEvents(env: Env, input: AcceptInput): Promise<Accept
       canonical,
       deliveries,
     };
-    const name = sequencerName(source.workspaceId, orderKey, id);
-    let group = groups.get(name);
+    const name = sequencerName(source.workspaceId, orderKey, id, shards);
+    const groupKey = `${name}\u0000${orderKey ?? ""}`;
+    let group = groups.get(groupKey);
     if (!group) {
-      group = { orderKey, events: [] };
-      groups.set(name, group);
-      order.push(name);
+      group = { name, orderKey, events: [] };
+      groups.set(groupKey, group);
+      order.push(groupKey);
     }
     group.events.push(prepared);
   }
 
   const single = order.length === 1;
   const results = await Promise.allSettled(
-    order.map((name) => {
-      const group = groups.get(name)!;
+    order.map((groupKey) => {
+      const group = groups.get(groupKey)!;
       const req: CommitRequest = {
         workspaceId: source.workspaceId,
         sourceId: source.id,
@@ -125,7 +129,7 @@ export async function acceptEvents(env: Env, input: AcceptInput): Promise<Accept
         events: group.events,
         log: single ? input.log : null,
       };
-      return env.ORDERS.get(env.ORDERS.idFromName(name)).commit(req);
+      return env.ORDERS.get(env.ORDERS.idFromName(group.name)).commit(req);
     }),
   );
   const failed = results.find((r) => r.status === "rejected");

@@ -31,6 +31,18 @@ export function retentionDays(env: Env): number {
   return Number.isInteger(days) && days >= 1 && days <= 3650 ? days : DEFAULT_RETENTION_DAYS;
 }
 
+export const DEFAULT_ORDER_SHARDS = 64;
+
+/**
+ * ORDER_SHARDS: order objects per workspace (0 = one object per order key). A whole number
+ * 0–4096; anything else means the default. Set it once: see SCALING.md before changing it.
+ */
+export function orderShards(env: Env): number {
+  const raw = env.ORDER_SHARDS;
+  const n = raw === undefined || String(raw).trim() === "" ? NaN : Number(raw);
+  return Number.isInteger(n) && n >= 0 && n <= 4096 ? n : DEFAULT_ORDER_SHARDS;
+}
+
 /** The keyring for secrets at rest (ENCRYPTION_KEY, plus ENCRYPTION_KEY_PREVIOUS during a rotation), or null. */
 export function keyringOf(env: Env): Promise<Keyring | null> {
   return keyringFrom(env.ENCRYPTION_KEY, optional(env).ENCRYPTION_KEY_PREVIOUS);

@@ -42,7 +42,7 @@ async function timeOrderCalls(env: Env, params: URLSearchParams): Promise<Respon
   const started = Date.now();
   for (let i = 0; i < n; i++) {
     const name = fresh ? `bench-call:${crypto.randomUUID()}` : "bench-call:warm";
-    await env.ORDERS.get(env.ORDERS.idFromName(name)).peekSequence();
+    await env.ORDERS.get(env.ORDERS.idFromName(name)).peekSequence("order:bench");
   }
   return Response.json({ n, fresh, ms: Date.now() - started });
 }

@@ -33,10 +33,26 @@ export function orderKeyOf(event: Pick<NormalizedEvent, "order" | "shipment">): 
 }
 
 /**
- * The Durable Object name for a group of events. Unsequenced events still need serialized
- * dedupe; they spread over 32 shards per workspace by event id.
+ * The Durable Object that dedupes and sequences a group of events, named from the workspace
+ * and the order key (EVENTS.md). With `shards` > 0 (ORDER_SHARDS) the key is hashed onto one of
+ * that many objects per workspace: each object still serializes per order key, but stays warm
+ * for many orders instead of being created cold for almost every event. The count is part of the
+ * name, so changing it starts from fresh objects rather than mixing two mappings.
+ * With `shards` = 0 every order key has its own object; events without a key then spread over
+ * 32 objects per workspace by event id.
  */
-export function sequencerName(workspaceId: string, orderKey: string | null, eventId: string): string {
+export function sequencerName(workspaceId: string, orderKey: string | null, eventId: string, shards: number): string {
+  if (shards > 0) return `${workspaceId}|shard:${shards}:${fnv1a(orderKey ?? eventId) % shards}`;
   if (orderKey) return `${workspaceId}|${orderKey}`;
   return `${workspaceId}|unsequenced:${eventId.slice(4, 5)}`;
+}
+
+/** 32-bit FNV-1a over UTF-16 code units: cheap, stable, and evenly spread for shard picking. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }

@@ -41,8 +41,10 @@ export interface CommitResult {
 export type CommitFault = "before_d1" | "after_d1" | "after_queue";
 
 /**
- * One Durable Object per (workspace, order key). It serializes the events of one order and
- * holds the invariant the relay's promise rests on:
+ * The order object: dedupes and sequences the events of the orders addressed to it (one
+ * order key, or — with ORDER_SHARDS — every order key of a workspace that hashes to it; see
+ * `sequencerName`). It serializes each order's events and holds the invariant the relay's
+ * promise rests on:
  *
  *   An event is acknowledged (2xx) only after its event row, its delivery rows and its
  *   ingest-log row are committed to D1 in one batch AND its delivery messages are on the
@@ -54,7 +56,8 @@ export type CommitFault = "before_d1" | "after_d1" | "after_queue";
  * event is retried, so a failure never reorders an order's events.
  */
 export class OrderSequencer extends DurableObject<Env> {
-  private tail: Promise<unknown> = Promise.resolve();
+  /** The tail of each order's commit chain (key "" = events without an order). */
+  private tails = new Map<string, Promise<unknown>>();
   /** Whether this instance already knows an expiry alarm is set (saves a storage read per commit). */
   private alarmSet = false;
   /** Set by tests through runInDurableObject; never set in production. */
@@ -70,26 +73,38 @@ export class OrderSequencer extends DurableObject<Env> {
         committed INTEGER NOT NULL,
         at INTEGER NOT NULL
       ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS sequences (order_key TEXT PRIMARY KEY, v INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
     `);
   }
 
   /**
    * I/O to D1 and the queue lets other calls interleave (input gates only cover storage),
-   * so commits of one order run strictly one after another through this chain.
+   * so the commits of one order run strictly one after another through its chain; different
+   * orders in the same object do not wait for each other.
    */
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => undefined);
+  private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const run = (this.tails.get(key) ?? Promise.resolve()).then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.tails.set(key, tail);
+    // Forget an order's chain once it is idle, so a long-lived object does not keep one per order.
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
     return run;
   }
 
-  private nextSequence(): number {
-    const sql = this.ctx.storage.sql;
-    const row = sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = 'sequence'").toArray()[0];
-    const next = (row?.v ?? 0) + 1;
-    sql.exec("INSERT INTO meta (k, v) VALUES ('sequence', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", next);
-    return next;
+  /** The order's next sequence number, in one statement. */
+  private nextSequence(orderKey: string, now: number): number {
+    const row = this.ctx.storage.sql
+      .exec<{ v: number }>(
+        `INSERT INTO sequences (order_key, v, at) VALUES (?1, 1, ?2)
+           ON CONFLICT (order_key) DO UPDATE SET v = v + 1, at = ?2
+         RETURNING v`,
+        orderKey,
+        now,
+      )
+      .one();
+    return row.v;
   }
 
   private takeFault(step: CommitFault) {
@@ -100,7 +115,7 @@ export class OrderSequencer extends DurableObject<Env> {
   }
 
   async commit(req: CommitRequest): Promise<CommitResult> {
-    return this.serialize(async () => {
+    return this.serialize(req.orderKey ?? "", async () => {
       const sql = this.ctx.storage.sql;
       const now = Date.now();
       const eventIds: string[] = [];
@@ -126,7 +141,7 @@ export class OrderSequencer extends DurableObject<Env> {
         if (seen) {
           sequence = seen.sequence; // a retry of an uncommitted event keeps its place
         } else {
-          sequence = req.orderKey ? this.nextSequence() : null;
+          sequence = req.orderKey ? this.nextSequence(req.orderKey, now) : null;
           sql.exec(
             "INSERT INTO seen (dedupe_key, event_id, sequence, committed, at) VALUES (?, ?, ?, 0, ?)",
             ev.dedupeKey,
@@ -202,13 +217,17 @@ export class OrderSequencer extends DurableObject<Env> {
     });
   }
 
-  /** The order's next sequence number without assigning it (tests, diagnostics). */
-  async peekSequence(): Promise<number> {
-    const row = this.ctx.storage.sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = 'sequence'").toArray()[0];
+  /** The order's last assigned sequence number, without assigning one (tests, diagnostics). */
+  async peekSequence(orderKey: string): Promise<number> {
+    const row = this.ctx.storage.sql.exec<{ v: number }>("SELECT v FROM sequences WHERE order_key = ?", orderKey).toArray()[0];
     return row?.v ?? 0;
   }
 
-  /** Dedupe state outlives its events by nothing: entries past retention are dropped daily. */
+  /**
+   * Dedupe state outlives its events by nothing: entries past retention are dropped daily, and
+   * so is the counter of an order idle for as long (its events are purged from D1 by then, so a
+   * restart at 1 cannot be confused with them).
+   */
   private async ensureExpiryAlarm() {
     if (this.alarmSet) return;
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
@@ -217,8 +236,11 @@ export class OrderSequencer extends DurableObject<Env> {
 
   override async alarm() {
     const cutoff = Date.now() - retentionMs(this.env);
-    this.ctx.storage.sql.exec("DELETE FROM seen WHERE at < ?", cutoff);
-    const left = this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen").toArray()[0]?.n ?? 0;
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM seen WHERE at < ?", cutoff);
+    sql.exec("DELETE FROM sequences WHERE at < ?", cutoff);
+    const left =
+      sql.exec<{ n: number }>("SELECT (SELECT count(*) FROM seen) + (SELECT count(*) FROM sequences) AS n").toArray()[0]?.n ?? 0;
     if (left > 0) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
     this.alarmSet = left > 0;
   }

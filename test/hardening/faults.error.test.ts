@@ -5,6 +5,7 @@ import { consumeDeliveries, processDelivery } from "../../src/delivery/consumer"
 import { sweepStuckDeliveries } from "../../src/delivery/sweep";
 import { keyringOf } from "../../src/lib/config";
 import { encryptString } from "../../src/lib/crypto";
+import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import type { CommitFault, OrderSequencer } from "../../src/orders/sequencer";
 import { mockEndpoint, type MockEndpoint } from "../support/mock";
@@ -19,7 +20,7 @@ import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship, wa
 
 /** The order Durable Object that commits an AtoShip event with this order_id. */
 function sequencerFor(workspaceId: string, orderId: string) {
-  return env.ORDERS.get(env.ORDERS.idFromName(sequencerName(workspaceId, `order:${orderId}`, "")));
+  return env.ORDERS.get(env.ORDERS.idFromName(sequencerName(workspaceId, `order:${orderId}`, "", orderShards(env))));
 }
 
 async function injectFault(workspaceId: string, orderId: string, fault: CommitFault) {

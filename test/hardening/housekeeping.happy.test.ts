@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { purgeExpired, runHousekeeping } from "../../src/housekeeping";
 import { newId } from "../../src/lib/ids";
+import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import { mockEndpoint } from "../support/mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship, waitForDeliveryStatus } from "../support/relay";
@@ -155,7 +156,7 @@ describe("the order Durable Objects' dedupe state expires with the retention", (
     const recent = atoshipEvent({ event: "label.voided", data: { order_id: "ord_expiry", label_id: "lbl_recent" } });
     expect((await postAtoship(source, old)).json.duplicate).toBe(false);
     expect((await postAtoship(source, recent)).json.duplicate).toBe(false);
-    const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(ws.id, "order:ord_expiry", "")));
+    const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(ws.id, "order:ord_expiry", "", orderShards(env))));
 
     const entries = await runInDurableObject(stub, async (_instance, state) => {
       expect(await state.storage.getAlarm()).not.toBeNull();
@@ -187,9 +188,10 @@ describe("the order Durable Objects' dedupe state expires with the retention", (
   it("an object whose entries all expired stops re-arming its alarm", async () => {
     const { ws, source } = await atoshipWorkspace("dedupe-expiry-all");
     expect((await postAtoship(source, atoshipEvent({ data: { order_id: "ord_expiry_all" } }))).status).toBe(200);
-    const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(ws.id, "order:ord_expiry_all", "")));
+    const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(ws.id, "order:ord_expiry_all", "", orderShards(env))));
     await runInDurableObject(stub, (_instance, state) => {
       state.storage.sql.exec("UPDATE seen SET at = ?", Date.now() - 31 * DAY);
+      state.storage.sql.exec("UPDATE sequences SET at = ?", Date.now() - 31 * DAY);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());

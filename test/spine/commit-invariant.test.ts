@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import type { CommitFault, OrderSequencer } from "../../src/orders/sequencer";
 import { mockEndpoint } from "../support/mock";
@@ -7,7 +8,7 @@ import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, pos
 
 /** Arms a one-shot failure in the Durable Object that will commit this order's events. */
 async function armFault(workspaceId: string, orderReference: string, fault: CommitFault) {
-  const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(workspaceId, `order:${orderReference}`, "evt_x")));
+  const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(workspaceId, `order:${orderReference}`, "evt_x", orderShards(env))));
   await runInDurableObject(stub, (instance: OrderSequencer) => {
     instance.fault = fault;
   });
