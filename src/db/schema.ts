@@ -12,6 +12,12 @@ export const workspaces = sqliteTable("workspaces", {
   name: text("name").notNull(),
   /** SHA-256 of the API key; the key itself is shown once. */
   apiKeyHash: text("api_key_hash").notNull().unique(),
+  /**
+   * Bumped by triggers (migrations/0003) on every change to the workspace's sources or to the
+   * routing columns of its destinations. Ingest caches source + destinations per isolate and
+   * its commit is refused (`stale_config_guard`) when this moved, so a cached fan-out never lands.
+   */
+  configVersion: integer("config_version").notNull().default(0),
   createdAt: integer("created_at").notNull(),
 });
 

@@ -75,6 +75,7 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
     ? await acceptEvents(env, {
         source,
         destinations,
+        configVersion: null, // read just now
         events,
         raw: job.raw,
         parsed: undefined,

@@ -27,6 +27,8 @@ export const routingColumns = {
 export interface AcceptInput {
   source: SourceConfig;
   destinations: RoutingDestination[];
+  /** The workspace config version the destinations were read at; the commit is refused if it moved. */
+  configVersion: number | null;
   events: NormalizedEvent[];
   /** The provider's payload as received, stored with each event. */
   raw: string;
@@ -125,6 +127,7 @@ export async function acceptEvents(env: Env, input: AcceptInput): Promise<Accept
         workspaceId: source.workspaceId,
         sourceId: source.id,
         orderKey: group.orderKey,
+        configVersion: input.configVersion,
         raw: input.raw,
         events: group.events,
         log: single ? input.log : null,
@@ -134,6 +137,7 @@ export async function acceptEvents(env: Env, input: AcceptInput): Promise<Accept
   );
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
+  if (results.some((r) => r.status === "fulfilled" && r.value.staleConfig)) throw new StaleConfigError();
 
   // Event ids back in the order the provider sent them.
   const byGroup = new Map(order.map((name, i) => [name, (results[i] as PromiseFulfilledResult<CommitResult>).value]));
@@ -151,6 +155,13 @@ export async function acceptEvents(env: Env, input: AcceptInput): Promise<Accept
     await insertIngestLogStatement(env.DB, { ...input.log, result: duplicate ? "duplicate" : "accepted", eventIds }).run();
   }
   return { eventIds, fresh, duplicates, duplicate };
+}
+
+/** A commit was refused because the destinations it fanned out to were read at an old config version. */
+export class StaleConfigError extends Error {
+  constructor() {
+    super("stale_config: the workspace's sources or destinations changed since they were read");
+  }
 }
 
 export const newIngestLogId = (now: number) => newId("ilg", now);

@@ -1,15 +1,14 @@
 import { Hono } from "hono";
-import { drizzle } from "drizzle-orm/d1";
-import { eq } from "drizzle-orm";
-import * as schema from "../db/schema";
-import { openSource, type SourceConfig } from "../db/sources";
+import { configGuardStatement, isStaleConfig } from "../db/config-version";
+import type { SourceConfig } from "../db/sources";
 import { ipInCidrs } from "../lib/cidr";
-import { allowInsecureDestinations, keyringOf } from "../lib/config";
+import { allowInsecureDestinations } from "../lib/config";
 import { ApiError, errorResponse } from "../lib/errors";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../lib/json-depth";
 import { guardedFetch } from "../lib/url-safety";
 import { insertIngestLogStatement, type IngestLogEntry } from "./ingest-log";
-import { acceptEvents, newIngestLogId, routingColumns, type RoutingDestination } from "./pipeline";
+import { acceptEvents, newIngestLogId, type RoutingDestination } from "./pipeline";
+import { ingestConfig, reloadIngestConfig, type IngestConfig } from "./source-config";
 import { adapterFor } from "./providers";
 import { AdapterParseError, type AdapterResult, type NormalizedEvent, type ProviderAdapter } from "./providers/types";
 import { verifyRequest } from "./verification";
@@ -46,10 +45,38 @@ export async function handleIngest(env: Env, request: Request, sourceId: string,
   const receivedAt = Date.now();
   if (!SOURCE_ID.test(sourceId)) return errorResponse(new ApiError(404, "not_found", "source not found"));
 
-  const loaded = await loadSource(env, sourceId);
-  if (!loaded) return errorResponse(new ApiError(404, "not_found", "source not found"));
-  const { source, destinations } = loaded;
+  const found = await ingestConfig(env, sourceId);
+  if (!found) return errorResponse(new ApiError(404, "not_found", "source not found"));
+  const first = await ingestWith(env, request, found.config, { pathToken, receivedAt, revalidate: found.cached });
+  if (first instanceof Response) return first;
+
+  // Decided on cached config that may have changed since: read it again and run once more.
+  const fresh = await reloadIngestConfig(env, sourceId);
+  if (!fresh) return errorResponse(new ApiError(404, "not_found", "source not found"));
+  const second = await ingestWith(env, request, fresh, { pathToken, receivedAt, revalidate: false, rawBody: first.rawBody });
+  return second instanceof Response ? second : notCommitted();
+}
+
+/** A run on cached config that must be redone on fresh config (the body, if it was read already). */
+interface Redo {
+  redo: true;
+  rawBody: string | undefined;
+}
+
+interface RunOptions {
+  pathToken: string | undefined;
+  receivedAt: number;
+  /** The config came from the isolate cache: refusals it decides and stale commits are redone on fresh config. */
+  revalidate: boolean;
+  /** The body, when an earlier run already read it. */
+  rawBody?: string;
+}
+
+async function ingestWith(env: Env, request: Request, config: IngestConfig, opts: RunOptions): Promise<Response | Redo> {
+  const { source, destinations, configVersion } = config;
+  const { receivedAt, pathToken } = opts;
   const adapter = adapterFor(source.provider);
+  let rawBody: string | undefined = opts.rawBody;
 
   const ip = request.headers.get("cf-connecting-ip");
   const log: LogBase = {
@@ -61,13 +88,15 @@ export async function handleIngest(env: Env, request: Request, sourceId: string,
     httpStatus: 200,
     detail: { ...(ip ? { ip } : {}), content_length: Number(request.headers.get("content-length") ?? 0) || undefined },
   };
-  const refuse = async (err: ApiError, reason: string) => {
+  /** `configDependent`: a different config could have let it through (allowlist, limit, proof of origin). */
+  const refuse = async (err: ApiError, reason: string, configDependent = false): Promise<Response | Redo> => {
+    if (configDependent && opts.revalidate) return { redo: true, rawBody };
     await insertIngestLogStatement(env.DB, { ...log, result: "rejected", reason, eventIds: [], httpStatus: err.status }).run();
     return errorResponse(err);
   };
 
   if (source.ipAllowlist?.length && !(ip && ipInCidrs(ip, source.ipAllowlist))) {
-    return refuse(new ApiError(403, "ip_not_allowed", "this address may not post to this source"), "ip_not_allowed");
+    return refuse(new ApiError(403, "ip_not_allowed", "this address may not post to this source"), "ip_not_allowed", true);
   }
 
   const headerProblem = oversizedHeaders(request.headers);
@@ -82,14 +111,18 @@ export async function handleIngest(env: Env, request: Request, sourceId: string,
           "retry-after": retryAfter,
         }),
         "rate_limited",
+        true,
       );
     }
   }
 
-  const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > MAX_INGEST_BYTES) return refuse(tooLarge(), "payload_too_large");
-  const rawBody = await readLimited(request, MAX_INGEST_BYTES);
-  if (rawBody === null) return refuse(tooLarge(), "payload_too_large");
+  if (rawBody === undefined) {
+    const declared = Number(request.headers.get("content-length") ?? "0");
+    if (declared > MAX_INGEST_BYTES) return refuse(tooLarge(), "payload_too_large");
+    const read = await readLimited(request, MAX_INGEST_BYTES);
+    if (read === null) return refuse(tooLarge(), "payload_too_large");
+    rawBody = read;
+  }
   log.detail.content_length = rawBody.length;
 
   const contentType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
@@ -125,10 +158,11 @@ export async function handleIngest(env: Env, request: Request, sourceId: string,
     return refuse(
       new ApiError(503, "jwks_unavailable", "the provider's signing keys could not be fetched; retry later", { "retry-after": "30" }),
       verdict.reason,
+      true,
     );
   }
   if (!verdict.ok) {
-    return refuse(new ApiError(401, verdict.reason, `the request's proof of origin was refused (${verdict.reason})`), verdict.reason);
+    return refuse(new ApiError(401, verdict.reason, `the request's proof of origin was refused (${verdict.reason})`), verdict.reason, true);
   }
   if (parsed.kind !== "ok") {
     return refuse(new ApiError(400, "invalid_json", "the body is not valid JSON"), "invalid_json");
@@ -141,15 +175,21 @@ export async function handleIngest(env: Env, request: Request, sourceId: string,
     settings: source.settings,
     receivedAt: new Date(receivedAt),
   });
-  if (result.kind === "fetch") return acceptPointer(env, source, adapter, result, { log, rawBody, receivedAt, destinations, parsed: parsed.value });
-
-  return commitAndAnswer(env, { source, destinations, events: result.events, raw: rawBody, parsed: parsed.value, receivedAt, log });
+  if (result.kind === "fetch") {
+    return acceptPointer(env, source, adapter, result, { log, rawBody, receivedAt, destinations, configVersion, parsed: parsed.value }, opts.revalidate);
+  }
+  return commitAndAnswer(
+    env,
+    { source, destinations, configVersion, events: result.events, raw: rawBody, parsed: parsed.value, receivedAt, log },
+    opts.revalidate,
+  );
 }
 
 async function commitAndAnswer(
   env: Env,
   input: Parameters<typeof acceptEvents>[1] & { log: LogBase },
-): Promise<Response> {
+  revalidate: boolean,
+): Promise<Response | Redo> {
   if (input.events.length === 0) {
     await insertIngestLogStatement(env.DB, { ...input.log, result: "accepted", reason: "no_events", eventIds: [] }).run();
     return Response.json({ ok: true, event_ids: [], duplicate: false });
@@ -158,13 +198,19 @@ async function commitAndAnswer(
     const accepted = await acceptEvents(env, input);
     return Response.json({ ok: true, event_ids: accepted.eventIds, duplicate: accepted.duplicate });
   } catch (err) {
+    // Fanned out from cached config that has changed: nothing was committed; redo on fresh config.
+    if (revalidate && isStaleConfig(err)) return { redo: true, rawBody: input.raw };
     console.error(JSON.stringify({ level: "error", msg: "ingest commit failed", source_id: input.source.id, error: (err as Error).message }));
     // Best effort: the provider is told to retry either way.
     await insertIngestLogStatement(env.DB, { ...input.log, result: "rejected", reason: "commit_failed", eventIds: [], httpStatus: 503 })
       .run()
       .catch(() => undefined);
-    return errorResponse(new ApiError(503, "not_committed", "the event could not be stored; retry later", { "retry-after": "5" }));
+    return notCommitted();
   }
+}
+
+function notCommitted(): Response {
+  return errorResponse(new ApiError(503, "not_committed", "the event could not be stored; retry later", { "retry-after": "5" }));
 }
 
 /**
@@ -177,8 +223,9 @@ async function acceptPointer(
   source: SourceConfig,
   adapter: ProviderAdapter,
   result: Extract<AdapterResult, { kind: "fetch" }>,
-  ctx: { log: LogBase; rawBody: string; receivedAt: number; destinations: RoutingDestination[]; parsed: unknown },
-): Promise<Response> {
+  ctx: { log: LogBase; rawBody: string; receivedAt: number; destinations: RoutingDestination[]; configVersion: number; parsed: unknown },
+  revalidate: boolean,
+): Promise<Response | Redo> {
   const { pointer } = result;
   const refusal = !source.credentials
     ? "the source has no provider credentials to fetch the resource with"
@@ -194,15 +241,20 @@ async function acceptPointer(
       source_event: pointer.resource_type,
       data: { ...(ctx.parsed as Record<string, unknown>), fetch_refused: refusal },
     };
-    return commitAndAnswer(env, {
-      source,
-      destinations: ctx.destinations,
-      events: [...(result.events ?? []), unmapped],
-      raw: ctx.rawBody,
-      parsed: ctx.parsed,
-      receivedAt: ctx.receivedAt,
-      log: { ...ctx.log, reason: "fetch_refused" },
-    });
+    return commitAndAnswer(
+      env,
+      {
+        source,
+        destinations: ctx.destinations,
+        configVersion: ctx.configVersion,
+        events: [...(result.events ?? []), unmapped],
+        raw: ctx.rawBody,
+        parsed: ctx.parsed,
+        receivedAt: ctx.receivedAt,
+        log: { ...ctx.log, reason: "fetch_refused" },
+      },
+      revalidate,
+    );
   }
   const job: JobMessage = {
     kind: "fetch",
@@ -218,6 +270,7 @@ async function acceptPointer(
   };
   try {
     await env.DB.batch([
+      configGuardStatement(env.DB, source.workspaceId, ctx.configVersion),
       insertIngestLogStatement(env.DB, {
         ...ctx.log,
         result: "accepted",
@@ -228,6 +281,7 @@ async function acceptPointer(
     ]);
     await env.JOBS.send(job, { contentType: "json" });
   } catch (err) {
+    if (revalidate && isStaleConfig(err)) return { redo: true, rawBody: ctx.rawBody };
     console.error(JSON.stringify({ level: "error", msg: "pointer callback not queued", source_id: source.id, error: (err as Error).message }));
     return errorResponse(new ApiError(503, "not_committed", "the callback could not be queued; retry later", { "retry-after": "5" }));
   }
@@ -236,22 +290,6 @@ async function acceptPointer(
 
 function tooLarge() {
   return new ApiError(413, "payload_too_large", `the body is larger than ${MAX_INGEST_BYTES} bytes`);
-}
-
-/** Loads the source and its workspace's destinations in one D1 round trip. */
-async function loadSource(env: Env, sourceId: string): Promise<{ source: SourceConfig; destinations: RoutingDestination[] } | null> {
-  const db = drizzle(env.DB, { schema });
-  const [sourceRows, destinationRows] = await db.batch([
-    db.select().from(schema.sources).where(eq(schema.sources.id, sourceId)),
-    db
-      .select(routingColumns)
-      .from(schema.destinations)
-      .innerJoin(schema.sources, eq(schema.sources.workspaceId, schema.destinations.workspaceId))
-      .where(eq(schema.sources.id, sourceId)),
-  ]);
-  const row = sourceRows[0];
-  if (!row) return null;
-  return { source: await openSource(await keyringOf(env), row), destinations: destinationRows };
 }
 
 /** Why the request's headers are refused (too many, or too large in total), or null. */

@@ -43,6 +43,15 @@ export function orderShards(env: Env): number {
   return Number.isInteger(n) && n >= 0 && n <= 4096 ? n : DEFAULT_ORDER_SHARDS;
 }
 
+export const DEFAULT_SOURCE_CACHE_TTL_SECONDS = 60;
+
+/** SOURCE_CACHE_TTL_SECONDS (0–3600, 0 = no cache) in ms; anything else means the default. */
+export function sourceCacheTtlMs(env: Env): number {
+  const raw = env.SOURCE_CACHE_TTL_SECONDS;
+  const n = raw === undefined || String(raw).trim() === "" ? NaN : Number(raw);
+  return (Number.isInteger(n) && n >= 0 && n <= 3600 ? n : DEFAULT_SOURCE_CACHE_TTL_SECONDS) * 1000;
+}
+
 /** The keyring for secrets at rest (ENCRYPTION_KEY, plus ENCRYPTION_KEY_PREVIOUS during a rotation), or null. */
 export function keyringOf(env: Env): Promise<Keyring | null> {
   return keyringFrom(env.ENCRYPTION_KEY, optional(env).ENCRYPTION_KEY_PREVIOUS);

@@ -2,6 +2,7 @@ import { DurableObject } from "cloudflare:workers";
 import type { CanonicalEvent } from "../events/canonical";
 import { enqueueDeliveries, type DeliveryMessage } from "../delivery/messages";
 import { insertIngestLogStatement, type IngestLogEntry } from "../ingest/ingest-log";
+import { configGuardStatement, isStaleConfig } from "../db/config-version";
 import { retentionDays } from "../lib/config";
 
 /** One event as the ingest route prepared it: identity, canonical body (minus sequence), fan-out. */
@@ -24,6 +25,8 @@ export interface CommitRequest {
   sourceId: string;
   /** order:<ref> | tracking:<carrier>:<number> | null (deduped, not sequenced). */
   orderKey: string | null;
+  /** The config version the fan-out was computed from (cached ingest config); null = read just now, no guard. */
+  configVersion: number | null;
   raw: string;
   events: PreparedEvent[];
   /** The request's ingest-log row, written in the same D1 batch; null when the caller writes it. */
@@ -35,6 +38,8 @@ export interface CommitResult {
   eventIds: string[];
   fresh: string[];
   duplicates: string[];
+  /** The guard refused the batch: the fan-out came from an old config version; nothing was committed. */
+  staleConfig?: true;
 }
 
 /** Test seam: make the next commit fail at a given step, to prove the invariant below. */
@@ -163,7 +168,9 @@ export class OrderSequencer extends DurableObject<Env> {
       }
 
       this.takeFault("before_d1");
-      const statements: D1PreparedStatement[] = [];
+      // First, so a fan-out from stale cached config rolls the whole batch back (src/db/config-version.ts).
+      const statements: D1PreparedStatement[] =
+        req.configVersion === null ? [] : [configGuardStatement(db, req.workspaceId, req.configVersion)];
       const messages: DeliveryMessage[] = [];
       for (const ev of fresh) {
         const body = JSON.stringify({ ...ev.canonical, sequence: ev.sequence });
@@ -207,7 +214,13 @@ export class OrderSequencer extends DurableObject<Env> {
         }
       }
       if (req.log) statements.push(insertIngestLogStatement(db, { ...req.log, result: "accepted", eventIds }));
-      await db.batch(statements);
+      try {
+        await db.batch(statements);
+      } catch (err) {
+        // Answered, not thrown: the caller redoes the fan-out on fresh config (an expected turn, not a fault).
+        if (isStaleConfig(err)) return { eventIds: [], fresh: [], duplicates: [], staleConfig: true };
+        throw err;
+      }
       this.takeFault("after_d1");
       await enqueueDeliveries(this.env.DELIVERIES, messages);
       this.takeFault("after_queue");
