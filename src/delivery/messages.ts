@@ -44,15 +44,29 @@ export const MAX_QUEUE_DELAY_SECONDS = 43_200;
 /** Cloudflare Queues' largest sendBatch. */
 export const MAX_SEND_BATCH = 100;
 
-/** Sends delivery messages in batches; a delay beyond the queue's maximum is cut to it (the consumer hops the rest). */
-export async function enqueueDeliveries(queue: Queue, messages: DeliveryMessage[], delaySeconds = 0): Promise<void> {
+/** A delivery message and how long the queue should hold it. */
+export interface DelayedMessage {
+  body: DeliveryMessage;
+  delaySeconds: number;
+}
+
+/** Sends delivery messages, each with its own delay, in as few sends as the queue allows. */
+export async function enqueueEach(queue: Queue, messages: DelayedMessage[]): Promise<void> {
   for (let i = 0; i < messages.length; i += MAX_SEND_BATCH) {
     await queue.sendBatch(
-      messages.slice(i, i + MAX_SEND_BATCH).map((body) => ({
+      messages.slice(i, i + MAX_SEND_BATCH).map(({ body, delaySeconds }) => ({
         body,
         contentType: "json" as const,
         ...(delaySeconds > 0 ? { delaySeconds: Math.min(delaySeconds, MAX_QUEUE_DELAY_SECONDS) } : {}),
       })),
     );
   }
+}
+
+/** Sends delivery messages in batches; a delay beyond the queue's maximum is cut to it (the consumer hops the rest). */
+export function enqueueDeliveries(queue: Queue, messages: DeliveryMessage[], delaySeconds = 0): Promise<void> {
+  return enqueueEach(
+    queue,
+    messages.map((body) => ({ body, delaySeconds })),
+  );
 }

@@ -2,7 +2,7 @@ import type { DestinationRow } from "../db/destinations";
 import { newId } from "../lib/ids";
 import { autoDisablePolicy, disableStatement } from "./auto-disable";
 import type { DispatchResult } from "./dispatch";
-import { enqueueDeliveries, type DeliveryMessage } from "./messages";
+import { enqueueEach, type DelayedMessage } from "./messages";
 import { releaseNext } from "./ordering";
 import { relayEventWrite, relaySubscribers, type RelayEventWrite } from "./relay-events";
 import { retryDelaySeconds } from "./retry-policy";
@@ -21,65 +21,130 @@ export interface AttemptedDelivery {
   replayId: string | null;
 }
 
+/** One attempt made, to be recorded. */
+export interface MadeAttempt {
+  delivery: AttemptedDelivery;
+  destination: DestinationRow;
+  attempt: number;
+  result: DispatchResult;
+  /** When the attempt finished (unix ms). */
+  now: number;
+}
+
+export type RecordedStatus = "succeeded" | "retrying" | "failed";
+
+/** One attempt's share of the record: its state change, its own statements, and what follows it. */
+interface PreparedRecord {
+  made: MadeAttempt;
+  status: RecordedStatus;
+  /** Seconds until the next attempt (retrying only). */
+  delay: number;
+  /** Statements only this attempt needs (replay counter, destination health, relay events). */
+  statements: D1PreparedStatement[];
+  /** Index in `statements` of the auto-disable statement, when there is one. */
+  disableAt: number | null;
+  relayWrites: { write: RelayEventWrite; guarded: boolean }[];
+}
+
+/** Rows per multi-row statement: far inside D1's limits on statement and parameter size. */
+const ROWS_PER_STATEMENT = 100;
+
 /**
- * Records one attempt: the attempt row, the delivery's new state, the destination's health
- * (failure counters, auto-disable), the replay it belongs to, and the relay events it causes
- * — all in one D1 batch, so none of them is ever recorded without the others. Then it queues
- * what follows: the next attempt, the relay events' deliveries, the order's next delivery.
+ * Records the attempts of one consumer batch: for each, the attempt row, the delivery's new
+ * state, the destination's health (failure counters, auto-disable), the replay it belongs
+ * to, and the relay events it causes — all in one D1 batch, so none of them is ever recorded
+ * without the others. The attempt rows and the delivery updates of the whole batch are one
+ * statement each (rows from a JSON parameter), so the common case — successes — costs two
+ * statements however many deliveries the batch holds. Then it queues what follows, in one
+ * send: next attempts, the relay events' deliveries; and releases per-order successors.
  *
- * If the process dies after the batch, the queue sends are what is lost; the delivery and
- * the relay deliveries are then `pending`/`retrying` with a stale `enqueued_at`, which the
+ * If the batch fails, each attempt is recorded again on its own, so one bad row cannot
+ * fail the others. If the process dies after the batch, the queue sends are what is lost;
+ * the deliveries are then `pending`/`retrying` with a stale `enqueued_at`, which the
  * housekeeping sweep resends. Never the other way round.
  */
-export async function recordAttempt(
+export async function recordAttempts(env: Env, made: MadeAttempt[]): Promise<PromiseSettledResult<RecordedStatus>[]> {
+  if (made.length === 0) return [];
+  let prepared: PreparedRecord[];
+  try {
+    const subscribers = subscriberLookup(env);
+    prepared = await Promise.all(made.map((m) => prepareRecord(env, m, subscribers)));
+  } catch (err) {
+    return made.map(() => ({ status: "rejected", reason: err }));
+  }
+
+  const db = env.DB;
+  const attemptRows = chunk(prepared.map(attemptRow), ROWS_PER_STATEMENT).map((rows) => insertAttemptsStatement(db, rows));
+  const deliveryRows = chunk(prepared.map(deliveryUpdateRow), ROWS_PER_STATEMENT).map((rows) => updateDeliveriesStatement(db, rows));
+  const own = prepared.flatMap((p) => p.statements);
+  // Replay counters read the delivery's replay_id, so they run before the update that clears it.
+  const statements = [...attemptRows, ...own, ...deliveryRows];
+
+  let results: D1Result[];
+  try {
+    results = await db.batch(statements);
+  } catch (err) {
+    if (made.length === 1) return [{ status: "rejected", reason: err }];
+    const alone = await Promise.all(made.map((m) => recordAttempts(env, [m])));
+    return alone.map((r) => r[0]!);
+  }
+
+  // Each attempt's own statement results, to read its disable statement's answer.
+  let offset = attemptRows.length;
+  const disabled = prepared.map((p) => {
+    const mine = results.slice(offset, offset + p.statements.length);
+    offset += p.statements.length;
+    return p.disableAt !== null && (mine[p.disableAt]?.results.length ?? 0) > 0;
+  });
+
+  const messages: DelayedMessage[] = [];
+  const releases: Promise<void>[] = [];
+  prepared.forEach((p, i) => {
+    const { delivery, destination, attempt, now } = p.made;
+    if (disabled[i]) console.log(JSON.stringify({ level: "warn", msg: "destination disabled", destination_id: destination.id }));
+    if (p.status === "retrying") messages.push({ body: { delivery_id: delivery.id, attempt: attempt + 1 }, delaySeconds: p.delay });
+    for (const { write, guarded } of p.relayWrites) {
+      if (!guarded || disabled[i]) for (const body of write.messages) messages.push({ body, delaySeconds: 0 });
+    }
+    if (p.status !== "retrying" && destination.ordering === "per_order" && delivery.orderKey !== null) {
+      releases.push(releaseNext(env, destination.id, delivery.orderKey, now));
+    }
+  });
+  const follow = await Promise.allSettled([enqueueEach(env.DELIVERIES, messages), ...releases]);
+  const followFailure = follow.find((f) => f.status === "rejected");
+  // Recorded either way; a lost follow-up is the sweep's to resend, but the caller should know.
+  if (followFailure) return prepared.map(() => followFailure);
+  return prepared.map((p) => ({ status: "fulfilled", value: p.status }));
+}
+
+/** The workspace's relay.* subscribers, read at most once per workspace per batch. */
+function subscriberLookup(env: Env): (workspaceId: string) => Promise<DestinationRow[]> {
+  const seen = new Map<string, Promise<DestinationRow[]>>();
+  return (workspaceId) => {
+    let found = seen.get(workspaceId);
+    if (!found) {
+      found = relaySubscribers(env, workspaceId);
+      seen.set(workspaceId, found);
+    }
+    return found;
+  };
+}
+
+async function prepareRecord(
   env: Env,
-  delivery: AttemptedDelivery,
-  destination: DestinationRow,
-  attempt: number,
-  result: DispatchResult,
-  now: number,
-): Promise<"succeeded" | "retrying" | "failed"> {
+  made: MadeAttempt,
+  subscribersOf: (workspaceId: string) => Promise<DestinationRow[]>,
+): Promise<PreparedRecord> {
+  const { delivery, destination, attempt, result, now } = made;
   const { outcome, gone } = result;
   const db = env.DB;
   const exhausted = attempt >= delivery.attemptLimit;
-  const status = outcome.ok ? "succeeded" : exhausted ? "failed" : "retrying";
+  const status: RecordedStatus = outcome.ok ? "succeeded" : exhausted ? "failed" : "retrying";
   const final = status !== "retrying";
   const delay = status === "retrying" ? retryDelaySeconds(destination.scheduleSeconds, attempt, outcome.retryAfterSeconds) : 0;
-  const nextAt = now + delay * 1000;
 
-  const statements: D1PreparedStatement[] = [
-    db
-      .prepare(
-        `INSERT INTO attempts (id, delivery_id, workspace_id, destination_id, attempt, at, url, status_code, duration_ms, error, response_body, succeeded)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)`,
-      )
-      .bind(
-        newId("att", now),
-        delivery.id,
-        delivery.workspaceId,
-        delivery.destinationId,
-        attempt,
-        now - outcome.durationMs,
-        outcome.url,
-        outcome.statusCode,
-        outcome.durationMs,
-        outcome.error,
-        outcome.responseBody,
-        outcome.ok ? 1 : 0,
-      ),
-  ];
+  const statements: D1PreparedStatement[] = [];
   if (final && delivery.replayId) statements.push(countForReplay(db, delivery.id, status === "succeeded", now));
-  statements.push(
-    db
-      .prepare(
-        `UPDATE deliveries SET status = ?2, attempt_count = ?3, lease_until = NULL, next_attempt_at = ?4,
-                last_status_code = ?5, last_error = ?6, updated_at = ?7, completed_at = ?8,
-                enqueued_at = CASE WHEN ?2 = 'retrying' THEN ?7 ELSE enqueued_at END,
-                replay_id = CASE WHEN ?2 = 'retrying' THEN replay_id ELSE NULL END
-          WHERE id = ?1`,
-      )
-      .bind(delivery.id, status, attempt, nextAt, outcome.statusCode, outcome.error, now, final ? now : null),
-  );
 
   // Health: a success clears the failure record; a failure extends it (a delivery failed for good counts once).
   if (outcome.ok) {
@@ -96,16 +161,17 @@ export async function recordAttempt(
         .bind(destination.id, status === "failed" ? 1 : 0, now),
     );
   }
-  const disableAt = statements.length;
+  let disableAt: number | null = null;
   if (!outcome.ok) {
+    disableAt = statements.length;
     statements.push(disableStatement(db, destination.id, autoDisablePolicy(env, destination), gone ? { statusCode: outcome.statusCode! } : null, now));
   }
 
   // Relay events report what happened to customer traffic only: what befalls the delivery
   // of a relay event emits nothing, so a failing relay.* subscriber cannot feed itself.
-  const relayWrites: { write: RelayEventWrite; guarded: boolean }[] = [];
+  const relayWrites: PreparedRecord["relayWrites"] = [];
   if (!outcome.ok && !isRelayType(delivery.eventType)) {
-    const subscribers = await relaySubscribers(env, delivery.workspaceId);
+    const subscribers = await subscribersOf(delivery.workspaceId);
     if (subscribers.length > 0) {
       if (status === "failed") {
         const write = await relayEventWrite(
@@ -145,24 +211,76 @@ export async function recordAttempt(
     }
   }
   for (const { write } of relayWrites) statements.push(...write.statements);
+  return { made, status, delay, statements, disableAt, relayWrites };
+}
 
-  const results = await db.batch(statements);
-  const disabled = !outcome.ok && (results[disableAt]?.results.length ?? 0) > 0;
-  if (disabled) {
-    console.log(JSON.stringify({ level: "warn", msg: "destination disabled", destination_id: destination.id }));
-  }
+function attemptRow(p: PreparedRecord) {
+  const { delivery, attempt, result, now } = p.made;
+  const o = result.outcome;
+  return {
+    id: newId("att", now),
+    delivery_id: delivery.id,
+    workspace_id: delivery.workspaceId,
+    destination_id: delivery.destinationId,
+    attempt,
+    at: now - o.durationMs,
+    url: o.url,
+    status_code: o.statusCode,
+    duration_ms: o.durationMs,
+    error: o.error,
+    response_body: o.responseBody,
+    succeeded: o.ok ? 1 : 0,
+  };
+}
 
-  const follow: Promise<void>[] = [];
-  if (status === "retrying") {
-    follow.push(enqueueDeliveries(env.DELIVERIES, [{ delivery_id: delivery.id, attempt: attempt + 1 }], delay));
-  }
-  const relayMessages: DeliveryMessage[] = relayWrites.flatMap(({ write, guarded }) => (!guarded || disabled ? write.messages : []));
-  if (relayMessages.length > 0) follow.push(enqueueDeliveries(env.DELIVERIES, relayMessages));
-  if (final && destination.ordering === "per_order" && delivery.orderKey !== null) {
-    follow.push(releaseNext(env, destination.id, delivery.orderKey, now));
-  }
-  await Promise.all(follow);
-  return status;
+function deliveryUpdateRow(p: PreparedRecord) {
+  const { delivery, attempt, result, now } = p.made;
+  return {
+    id: delivery.id,
+    status: p.status,
+    attempt,
+    next_at: now + p.delay * 1000,
+    status_code: result.outcome.statusCode,
+    error: result.outcome.error,
+    now,
+    completed_at: p.status === "retrying" ? null : now,
+  };
+}
+
+function insertAttemptsStatement(db: D1Database, rows: ReturnType<typeof attemptRow>[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `INSERT INTO attempts (id, delivery_id, workspace_id, destination_id, attempt, at, url, status_code, duration_ms, error, response_body, succeeded)
+       SELECT r.value ->> '$.id', r.value ->> '$.delivery_id', r.value ->> '$.workspace_id', r.value ->> '$.destination_id',
+              r.value ->> '$.attempt', r.value ->> '$.at', r.value ->> '$.url', r.value ->> '$.status_code',
+              r.value ->> '$.duration_ms', r.value ->> '$.error', r.value ->> '$.response_body', r.value ->> '$.succeeded'
+         FROM json_each(?1) r`,
+    )
+    .bind(JSON.stringify(rows));
+}
+
+/** The deliveries' new state; a retry is re-enqueued (enqueued_at), a final state leaves its replay. */
+function updateDeliveriesStatement(db: D1Database, rows: ReturnType<typeof deliveryUpdateRow>[]): D1PreparedStatement {
+  return db
+    .prepare(
+      `UPDATE deliveries
+          SET status = u.status, attempt_count = u.attempt, lease_until = NULL, next_attempt_at = u.next_at,
+              last_status_code = u.status_code, last_error = u.error, updated_at = u.now, completed_at = u.completed_at,
+              enqueued_at = CASE WHEN u.status = 'retrying' THEN u.now ELSE deliveries.enqueued_at END,
+              replay_id = CASE WHEN u.status = 'retrying' THEN deliveries.replay_id ELSE NULL END
+         FROM (SELECT r.value ->> '$.id' AS id, r.value ->> '$.status' AS status, r.value ->> '$.attempt' AS attempt,
+                      r.value ->> '$.next_at' AS next_at, r.value ->> '$.status_code' AS status_code, r.value ->> '$.error' AS error,
+                      r.value ->> '$.now' AS now, r.value ->> '$.completed_at' AS completed_at
+                 FROM json_each(?1) r) AS u
+        WHERE deliveries.id = u.id`,
+    )
+    .bind(JSON.stringify(rows));
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /**
