@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import { healthLoad, ingestLoad, integrityPlan, pacedLoad, postAll } from "./load.mjs";
 import { countOperations } from "./ops.mjs";
-import { profileWhile } from "./profile.mjs";
+import { isolateHeap, profileWhile } from "./profile.mjs";
 import { setUpWorkspace, api } from "./provider.mjs";
 import { startReceiver } from "./receiver.mjs";
 import { benchVars, buildWorker, cpuSeconds, memoryMiB, ROOT, sleep, snapshotProject, startRelay } from "./relay.mjs";
@@ -55,8 +55,9 @@ const INTEGRITY_RETRY = { max_attempts: 6, schedule_seconds: [1, 1, 2] };
 function parseArgs(argv) {
   const value = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
   const quick = argv.includes("--quick");
+  const disk = argv.includes("--disk");
   const out = value("--out") ? path.resolve(value("--out")) : path.join(ROOT, quick ? ".bench/BENCHMARKS.quick.md" : "BENCHMARKS.md");
-  return { quick, out, render: value("--render") };
+  return { quick, disk, out, render: value("--render") };
 }
 
 const log = (msg) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}`);
@@ -79,6 +80,26 @@ function machine() {
     node: process.version,
     wrangler: JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules/wrangler/package.json"), "utf8")).version,
   };
+}
+
+/** The settings of the snapshot's wrangler.toml that shape the figures. */
+function relayConfig(project) {
+  const toml = fs.readFileSync(path.join(project, "wrangler.toml"), "utf8");
+  const deliveries = /queue = "shiprelay-deliveries"\s*\n(?:#.*\n)*max_batch_size = (\d+)/.exec(toml);
+  return {
+    orderShards: /^ORDER_SHARDS = "(\d+)"/m.exec(toml)?.[1] ?? null,
+    sourceCacheTtlSeconds: /^SOURCE_CACHE_TTL_SECONDS = "(\d+)"/m.exec(toml)?.[1] ?? null,
+    deliveryBatchSize: deliveries?.[1] ?? null,
+  };
+}
+
+function isWritableDir(dir) {
+  try {
+    fs.accessSync(dir, fs.constants.W_OK);
+    return fs.statSync(dir).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /** Busy and total CPU seconds of the whole machine (/proc/stat). */
@@ -194,12 +215,23 @@ async function countDeliveries(base, key, destinationId, status) {
   return n;
 }
 
-async function measureOperations(project, workDir, bundle, profile) {
-  const relay = await startRelay({ project, workDir, bundle, name: "ops", vars: benchVars() });
+/**
+ * The counting relay's config: the project's, plus a queue without a consumer, so the
+ * calibration can price a queue send on its own (src/metrics/bench-entry.ts).
+ */
+function opsConfig(project) {
+  const file = path.join(project, "wrangler.ops.toml");
+  const sink = '\n[[queues.producers]]\nbinding = "BENCH_SINK"\nqueue = "shiprelay-bench-sink"\n';
+  fs.writeFileSync(file, fs.readFileSync(path.join(project, "wrangler.toml"), "utf8") + sink);
+  return file;
+}
+
+async function measureOperations(project, workDir, bundle, profile, orderShards) {
+  const relay = await startRelay({ project, workDir, bundle, name: "ops", vars: benchVars(), config: opsConfig(project) });
   const receiver = await startReceiver();
   try {
     log(`counting operations on ${relay.base}`);
-    return await countOperations(relay, receiver, { burst: profile.burst });
+    return await countOperations(relay, receiver, { burst: profile.burst, orderShards });
   } finally {
     await relay.stop();
     await receiver.close();
@@ -207,14 +239,18 @@ async function measureOperations(project, workDir, bundle, profile) {
 }
 
 async function main() {
-  const { quick, out, render } = parseArgs(process.argv.slice(2));
+  const { quick, disk, out, render } = parseArgs(process.argv.slice(2));
   if (render) {
     fs.writeFileSync(out, renderReport(JSON.parse(fs.readFileSync(render, "utf8"))));
     log(`wrote ${path.relative(process.cwd(), out)} from ${render}`);
     return;
   }
   const profile = quick ? PROFILES.quick : PROFILES.full;
-  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "shiprelay-bench-"));
+  // The local D1, object storage and queue state live in RAM (tmpfs) unless --disk: on
+  // Cloudflare that storage is a remote service, and this machine's disk flushes are not
+  // part of what the relay costs there. `--disk` measures with them.
+  const medium = !disk && isWritableDir("/dev/shm") ? "/dev/shm" : os.tmpdir();
+  const workDir = fs.mkdtempSync(path.join(medium, "shiprelay-bench-"));
   // Kept when the run fails (the dev logs are in it), removed when it succeeds.
   process.on("exit", (code) => code !== 0 && console.error(`[bench] logs and state kept in ${workDir}`));
   const started = new Date();
@@ -228,14 +264,16 @@ async function main() {
       dirty: git(["status", "--porcelain"]).split("\n").filter(Boolean).length,
     },
     loadBefore: os.loadavg(),
+    stateMedium: medium === "/dev/shm" ? "tmpfs (/dev/shm)" : `disk (${medium})`,
   };
+  const project = snapshotProject(workDir);
+  run.config = relayConfig(project);
   log(`${quick ? "quick" : "full"} run in ${workDir}; load average ${run.loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 
-  const project = snapshotProject(workDir);
   log("bundling the Worker (src/index.ts) and the counting entry (src/metrics/bench-entry.ts)");
   const bundle = buildWorker(project, workDir, "main");
   const opsBundle = buildWorker(project, workDir, "ops", "src/metrics/bench-entry.ts");
-  run.operations = await measureOperations(project, workDir, opsBundle, profile);
+  run.operations = await measureOperations(project, workDir, opsBundle, profile, Number(run.config.orderShards ?? 64));
 
   const relay = await startRelay({ project, workDir, bundle, name: "main", vars: benchVars() });
   const main = await startReceiver();
@@ -264,8 +302,11 @@ async function main() {
     // load that comes and goes weighs on both figures alike.
     const ceilingHalf = async () => {
       const m = cpuMeter(relay);
+      const anonBefore = memoryMiB(relay.runtime).anon;
       const r = await healthLoad(relay.base, { connections: profile.connections, seconds: profile.ceilingSeconds / 2 });
       r.cpu = m();
+      // What the runtime keeps per request of a Worker that touches nothing (see the memory line of the report).
+      r.anonGrowthMiB = memoryMiB(relay.runtime).anon - anonBefore;
       return r;
     };
     log(`ceiling (first half): GET /healthz, ${profile.connections} connections, ${profile.ceilingSeconds / 2} s`);
@@ -362,7 +403,13 @@ async function main() {
     };
     storedEvents += delivered.size;
 
-    run.memory = { runtime: memoryMiB(relay.runtime), proxy: relay.proxy ? memoryMiB(relay.proxy) : null };
+    run.memory = {
+      runtime: memoryMiB(relay.runtime),
+      proxy: relay.proxy ? memoryMiB(relay.proxy) : null,
+      isolateHeap: await isolateHeap(relay).catch(() => null),
+      healthzRequests: ceilingBefore.requests,
+      healthzAnonGrowthMiB: ceilingBefore.anonGrowthMiB,
+    };
     run.storage = { d1Bytes: d1Bytes(path.join(workDir, "state-main")), events: storedEvents };
     run.wholeRun = wholeRun();
   } finally {

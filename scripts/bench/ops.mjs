@@ -39,7 +39,7 @@ async function post(base, workspace, payload) {
  * the provider resending an event already accepted, and a burst of events over a few
  * orders (objects already exist, the consumer gets real batches) — per event.
  */
-export async function countOperations(relay, receiver, { burst }) {
+export async function countOperations(relay, receiver, { burst, orderShards }) {
   const { base } = relay;
   const one = await setUpWorkspace(base, relay.adminToken, { name: "ops-one", endpoints: [receiver.url] });
   const three = await setUpWorkspace(base, relay.adminToken, { name: "ops-three", endpoints: [receiver.url, receiver.url, receiver.url] });
@@ -66,8 +66,64 @@ export async function countOperations(relay, receiver, { burst }) {
   const payloads = Array.from({ length: burst }, (_, i) => atoshipCallback(one.source.secret, { run: "ops-burst", seq: i, order: i % 10 }));
   for (let i = 0; i < payloads.length; i += 10) await Promise.all(payloads.slice(i, i + 10).map((p) => post(base, one, p)));
   results.burst = { events: burst, orders: 10, counts: await settle(base, receiver, before + burst, 60_000) };
+  // Group commit at work: callbacks that arrive together for different orders of one object.
+  await reset(base);
+  const sameObject = ordersOfOneObject("ops-group", 40, orderShards);
+  const beforeGroup = receiver.books.attempts;
+  await Promise.all(sameObject.map((order, i) => post(base, one, atoshipCallback(one.source.secret, { run: "ops-group", seq: i, order }))));
+  results.oneObject = { events: sameObject.length, orders: sameObject.length, counts: await settle(base, receiver, beforeGroup + sameObject.length, 60_000) };
+
   results.orderCalls = await timeOrderCalls(relay, burst);
+  results.primitives = await timePrimitives(relay, receiver, 200);
   return results;
+}
+
+/** Waits until the runtime's CPU stops moving (the consumer has caught up). */
+async function quiet(relay) {
+  let last = cpuSeconds(relay.runtime);
+  for (let i = 0; i < 50; i++) {
+    await sleep(200);
+    const now = cpuSeconds(relay.runtime);
+    if (now - last < 0.002) return;
+    last = now;
+  }
+}
+
+/**
+ * Runtime CPU of one binding operation on this runtime (src/metrics/bench-entry.ts
+ * `/__bench/primitive`): n in a row, so the one HTTP request carrying them weighs 1/n.
+ * `queue_send` goes to a queue without a consumer (added to the ops relay's config only).
+ */
+async function timePrimitives(relay, receiver, n) {
+  const out = {};
+  for (const op of ["d1_read", "d1_write", "queue_send", "fetch"]) {
+    await quiet(relay);
+    const cpu0 = cpuSeconds(relay.runtime);
+    const url = `${relay.base}/__bench/primitive?op=${op}&n=${n}&url=${encodeURIComponent(receiver.url)}`;
+    const res = await fetch(url, { method: "POST" });
+    if (!res.ok) throw new Error(`primitive ${op} → ${res.status}: ${await res.text()}`);
+    const { ms } = await res.json();
+    await quiet(relay);
+    out[op] = { n, wallMs: ms / n, cpuMs: ((cpuSeconds(relay.runtime) - cpu0) * 1000) / n };
+  }
+  return out;
+}
+
+/**
+ * `n` order numbers whose AtoShip order ids (`ord_<run>_<n>`) land on the same order object:
+ * the shard pick of src/orders/identity.ts (`sequencerName`: FNV-1a of the order key, modulo
+ * ORDER_SHARDS), repeated here because the bench runs outside the Worker.
+ */
+function ordersOfOneObject(run, n, shards) {
+  const shardOf = (key) => {
+    let hash = 0x811c9dc5;
+    for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+    return (hash >>> 0) % shards;
+  };
+  const target = shardOf(`order:ord_${run}_0`);
+  const orders = [];
+  for (let order = 0; orders.length < n; order++) if (shardOf(`order:ord_${run}_${order}`) === target) orders.push(order);
+  return orders;
 }
 
 /** Wall and runtime CPU time of one call into an order object: an existing one, and a new one. */

@@ -87,6 +87,17 @@ export async function profileWhile(relay, bundlePath, work) {
   }
 }
 
+/** The Worker isolate's V8 heap (used and total bytes), through the inspector. */
+export async function isolateHeap(relay) {
+  const inspector = await connect(relay.inspectorPort);
+  try {
+    const { usedSize, totalSize } = await inspector.send("Runtime.getHeapUsage");
+    return { usedMiB: usedSize / 2 ** 20, totalMiB: totalSize / 2 ** 20 };
+  } finally {
+    inspector.close();
+  }
+}
+
 function summarizeProfile(profile, marks) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const selfUs = new Map();

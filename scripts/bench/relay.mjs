@@ -80,8 +80,7 @@ export function benchVars() {
  * the base URL, the pids of the runtime (the workerd that runs the Worker, its Durable
  * Objects, local D1 and Queues) and of wrangler's proxy workerd, and `stop()`.
  */
-export async function startRelay({ project, workDir, bundle, name, vars }) {
-  const config = path.join(project, "wrangler.toml");
+export async function startRelay({ project, workDir, bundle, name, vars, config = path.join(project, "wrangler.toml") }) {
   const stateDir = path.join(workDir, `state-${name}`);
   fs.rmSync(stateDir, { recursive: true, force: true });
   const envFile = path.join(workDir, `${name}.env`);
@@ -189,9 +188,9 @@ export function cpuSeconds(pid) {
   return (Number(fields[11]) + Number(fields[12])) / CLK_TCK;
 }
 
-/** Peak and current resident memory of a process, MiB. */
+/** Peak, current and anonymous resident memory of a process, MiB. */
 export function memoryMiB(pid) {
   const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
   const kb = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-  return { peak: kb("VmHWM") / 1024, current: kb("VmRSS") / 1024 };
+  return { peak: kb("VmHWM") / 1024, current: kb("VmRSS") / 1024, anon: kb("RssAnon") / 1024 };
 }

@@ -59,6 +59,34 @@ function figures(run) {
   };
 }
 
+/**
+ * The floor of the design on this runtime: each binding operation an event needs under load
+ * (the burst's counts), priced by the calibration run. The consumer's invocations are left
+ * out, so it is a lower bound.
+ */
+function floorOf(run, f) {
+  const p = run.operations.primitives;
+  const oc = run.operations.orderCalls;
+  if (!p || !oc || f.healthCpuMs === null) return null;
+  const b = run.operations.burst;
+  const per = (key) => b.counts.total[key] / b.events;
+  const priced = (label, count, op) => (op ? [{ label, count, cpuMs: op.cpuMs, wallMs: op.wallMs }] : []);
+  const rows = [
+    ...priced("the HTTP request itself (priced as a `/healthz`)", 1, { cpuMs: f.healthCpuMs, wallMs: null }),
+    ...priced("call into a warm order object", per("durableObjectRequests"), oc.warm),
+    ...priced("D1 round trip (a one-row write batch)", per("d1RoundTrips"), p.d1_write),
+    ...priced("queue send", per("queueSendCalls"), p.queue_send),
+    ...priced("outbound fetch (the delivery)", per("fetchSubrequests"), p.fetch),
+  ];
+  const phases = [run.ceiling.cpu, run.ingest.cpuDuringLoad, run.ingest.cpu, run.paced.cpu, run.integrity.cpu];
+  return {
+    n: p.d1_write.n,
+    rows,
+    total: rows.reduce((sum, r) => sum + r.count * r.cpuMs, 0),
+    maxCores: Math.max(...phases.map((c) => c.runtime / c.seconds)),
+  };
+}
+
 function cpuSplit(label, cpu) {
   const cores = (s) => fmt(s / cpu.seconds, 2);
   return `| ${label} | ${fmt(cpu.seconds, 0)} s | ${cores(cpu.runtime)} | ${cores(cpu.proxy)} | ${cores(cpu.bench)} | ${cores(cpu.others)} | ${fmt((100 * cpu.machineBusy) / cpu.machineTotal, 0)} % |`;
@@ -76,6 +104,9 @@ export function renderReport(run) {
   const i = run.integrity;
   const p = run.paced;
   const hotOne = ops.one_destination.counts;
+  /** The burst's counts of one scope (ingest, order_do, delivery), per event. */
+  const burstScope = (scope) => Object.fromEntries(Object.entries(ops.burst.counts[scope]).map(([k, v]) => [k, typeof v === "number" ? v / ops.burst.events : v]));
+  const floor = floorOf(run, f);
 
   // Hot-path targets, per event per destination (ingest side + delivery side, from the counts).
   const writesIngest = hotOne.order_do.d1WriteStatements + hotOne.ingest.d1WriteStatements;
@@ -86,8 +117,8 @@ export function renderReport(run) {
     ["≤ 1 Durable Object request per event", `${fmt(one.doRequests, 0)}`, one.doRequests <= 1],
     [
       "≤ 2 D1 write statements (batched) per event per destination",
-      `${writesIngest} in the ACK batch + ${writesDelivery} per delivery (${hotOne.delivery.d1RoundTrips} D1 round trips in the consumer)`,
-      writesIngest + writesDelivery <= 2,
+      `${fmt(burst.d1WriteStatements, 2)} under load (the burst of ${ops.burst.events}: ${fmt(burstScope("order_do").d1WriteStatements, 2)} in the order objects' group commits + ${fmt(burstScope("delivery").d1WriteStatements, 2)} in consumer batches); an event alone: ${writesIngest} in its ACK batch + ${writesDelivery} in its consumer batch`,
+      burst.d1WriteStatements <= 2,
     ],
     ["1 queue send per event per destination", `${fmt(one.queueSendCalls, 0)} call, ${fmt(one.queueMessages, 0)} message (3 destinations: ${fmt(three.queueSendCalls, 0)} call, ${fmt(three.queueMessages, 0)} messages)`, one.queueMessages <= 1 && three.queueMessages <= 3],
     [`ACK p99 ≤ 50 ms at half the maximum load (${p.targetRate}/s)`, `${fmt(p.ack.p99)} ms`, p.ack.p99 <= 50],
@@ -148,14 +179,19 @@ export function renderReport(run) {
   const margin = 10 - (f.eventCpuMs ?? 0);
   w(`| 3 | runtime CPU per event (ingest + Durable Object + delivery), minus per \`/healthz\` | ${fmt(f.eventCpuMs, 2)} ms − ${fmt(f.healthCpuMs, 2)} ms = **${fmt(f.addedCpuMs, 2)} ms added per event**. Free plan, 10 ms CPU per invocation: ${margin >= 0 ? `a margin of ${fmt(margin, 1)} ms even if one invocation did all of it` : `the local total is ${fmt(-margin, 1)} ms over 10 ms, but it is split over the ingest request, the object and the consumer invocation and includes the local D1/Queues simulators (see below)`} |`);
   w(`| 4 | billable operations per event, one destination | **${fmt(one.workerFetches, 0)} Worker request + ${fmt(burst.queueBatches, 2)} consumer invocations, ${fmt(one.doRequests, 0)} DO request, ${fmt(one.d1RoundTrips, 0)} D1 round trips (${writesIngest} + ${writesDelivery} write statements on the ACK path + in the consumer, ${fmt(one.d1RowsWritten, 0)} rows written), ${fmt(one.queueMessages, 0)} queue message, ${fmt(one.fetchSubrequests, 0)} subrequest** (table below); ≈ **${usd(costOne.total)} per million events** on Cloudflare vs Hookdeck ${usd(PRICES.hookdeck.eventsPerMillion)} and Svix ${usd(PRICES.svix.messagesPerMillion)} |`);
-  w(`| 5 | end-to-end (provider POST → customer receipt) at a steady ${p.targetRate} callbacks/s (half of #2), ${run.profile.pacedSeconds} s, open loop | **p50 ${fmt(p.endToEnd.p50, 0)} ms, p95 ${fmt(p.endToEnd.p95, 0)} ms, p99 ${fmt(p.endToEnd.p99, 0)} ms**; ACK p50 ${fmt(p.ack.p50, 1)} ms, p99 ${fmt(p.ack.p99, 1)} ms (${p.requests} sent at ${fmt(p.rps, 0)}/s, ${p.failed} non-2xx) |`);
+  const pacedCpuMs = cpuPer(p, p.delivered, run.idle.runtimeCoreShare);
+  w(`| 5 | end-to-end (provider POST → customer receipt) at a steady ${p.targetRate} callbacks/s (half of #2), ${run.profile.pacedSeconds} s, open loop | **p50 ${fmt(p.endToEnd.p50, 0)} ms, p95 ${fmt(p.endToEnd.p95, 0)} ms, p99 ${fmt(p.endToEnd.p99, 0)} ms**; ACK p50 ${fmt(p.ack.p50, 1)} ms, p99 ${fmt(p.ack.p99, 1)} ms (${p.requests} sent at ${fmt(p.rps, 0)}/s, ${p.failed} non-2xx). At this rate an event cost ${fmt(pacedCpuMs, 2)} ms of runtime CPU (${fmt(f.eventCpuMs, 2)} flat out) and the runtime used ${fmt(p.cpu.runtime / p.cpu.seconds, 2)} of a core: fewer events share each wakeup of the runtime and each consumer batch |`);
   const postRate = i.posted / Math.max(1, i.ingestSeconds);
   const partial =
     i.sent < i.planned.callbacks
       ? ` **— time budget (${i.budgetSeconds} s) reached: only ${int(i.sent)} of the ${int(i.planned.callbacks)} planned callbacks were posted** (at the ${fmt(postRate, 0)} callbacks/s this machine managed, all of them need ~${fmt(i.planned.callbacks / postRate / 60, 1)} min)`
       : "";
   w(`| 6 | integrity: ${int(i.planned.events)} events over ${i.planned.orders} orders + ${int(i.planned.duplicates)} duplicate callbacks${partial}, endpoint failing ${fmt((100 * i.failedAttempts) / Math.max(1, i.attempts), 1)} % of ${int(i.attempts)} attempts (retry [1, 1, 2] s, 6 attempts; the endpoint always takes a 6th attempt, so a lost event cannot hide as a dead letter) | accepted **${int(i.accepted)}**, delivered **${int(i.delivered)}**, lost **${i.lost}**, delivered twice **${i.doubled}**, dead-lettered ${i.deadLettered}, unfinished ${i.unfinished}; ${int(i.duplicateAnswers)} callbacks answered \`duplicate\`, ${i.retriedByProvider} provider retries after a 5xx; ingest took ${fmt(i.ingestSeconds, 0)} s (ACK p50 ${fmt(i.ack.p50, 0)} ms, p99 ${fmt(i.ack.p99, 0)} ms), last delivery ${fmt(i.totalSeconds, 0)} s after the first callback |`);
-  w(`| 7 | peak memory (VmHWM) of the workerd runtime process | **${fmt(run.memory.runtime.peak, 0)} MiB** (wrangler's proxy workerd: ${fmt(run.memory.proxy?.peak, 0)} MiB) |`);
+  const mem = run.memory;
+  const perHealthzKb = mem.healthzAnonGrowthMiB !== undefined && mem.healthzRequests ? (1024 * mem.healthzAnonGrowthMiB) / mem.healthzRequests : null;
+  const heapNote = mem.isolateHeap ? `; the Worker isolate's own V8 heap (the Worker and its order objects) at the end: **${fmt(mem.isolateHeap.usedMiB, 0)} MiB used** of ${fmt(mem.isolateHeap.totalMiB, 0)} MiB` : "";
+  const growthNote = perHealthzKb !== null ? `. The process grows with the requests it has served, not with what the Worker holds: during the first ceiling half it gained ${fmt(perHealthzKb, 1)} KB of anonymous memory per \`/healthz\` — a request that touches nothing — so the peak measures how long local \`wrangler dev\` has been running more than the relay` : "";
+  w(`| 7 | peak memory (VmHWM) of the workerd runtime process | **${fmt(mem.runtime.peak, 0)} MiB** at the end of the run (wrangler's proxy workerd: ${fmt(mem.proxy?.peak, 0)} MiB)${heapNote}${growthNote} |`);
   w();
   w("### Targets");
   w();
@@ -177,6 +213,20 @@ export function renderReport(run) {
   w();
   w(`CPU per event is the runtime process's (user + system) CPU from \`/proc\` over the ingest phase until the last delivery, divided by the ${int(run.ingest.delivered)} events delivered, minus its idle background (${fmt(100 * run.idle.runtimeCoreShare, 1)} % of a core). It includes everything workerd runs locally — the Worker, the order Durable Objects, the local D1 (SQLite) and Queues broker, the HTTP stack — so it is an upper bound of the Worker CPU Cloudflare would bill. wrangler's proxy is a separate process and is not counted.`);
   w();
+  if (floor) {
+    w("### The floor: what the design's binding operations cost on this runtime");
+    w();
+    w(`Timed on the counting relay (\`/__bench/primitive\`, ${floor.n} of each in a row on the raw bindings, runtime CPU per operation), and multiplied by how many of each an event needs under load (the burst's counts). The runtime process never used more than ${fmt(floor.maxCores, 2)} of a core in any phase: workerd runs the Worker, its objects and the local D1 and Queues simulators on one thread, so **events/s cannot exceed 1 core ÷ CPU per event**, whatever the code does between the calls.`);
+    w();
+    w("| operation | runtime CPU, ms (wall, ms) | per event | ms per event |");
+    w("|---|---|---|---|");
+    for (const r of floor.rows) w(`| ${r.label} | ${fmt(r.cpuMs, 2)} (${fmt(r.wallMs, 2)}) | ${fmt(r.count, 2)} | ${fmt(r.cpuMs * r.count, 2)} |`);
+    w(`| **floor: the calls alone** | | | **${fmt(floor.total, 2)}** |`);
+    w(`| measured (#3) | | | ${fmt(f.eventCpuMs, 2)} |`);
+    w();
+    w(`So of the ${fmt(f.eventCpuMs, 2)} ms an event costs here, ${fmt(floor.total, 2)} ms is the price of the calls themselves on this runtime and ${fmt((f.eventCpuMs ?? 0) - floor.total, 2)} ms is everything else: our code (verification, parsing, canonical event, routing, signing), the order object's own SQLite statements, the queue's dispatch of batches to the consumer, JSON. On this runtime the ingest ratio is bounded by ${fmt(f.healthCpuMs, 2)} ms (a \`/healthz\`) ÷ ${fmt(floor.total, 2)} ms (the floor) ≈ **${fmt((f.healthCpuMs ?? 0) / floor.total, 2)} × the ceiling** even if our code cost nothing — the 0.6 target needs the local D1 and Queues simulators off the Worker's thread, which is what Cloudflare's edge does.`);
+    w();
+  }
   if (run.cpuProfile) {
     const pr = run.cpuProfile;
     w("### Where the Worker isolate's time went (sampling profile)");
@@ -199,7 +249,7 @@ export function renderReport(run) {
     w();
     const oc = ops.orderCalls;
     if (oc) {
-      w(`Why the call into the object weighs so much here: timed separately (${oc.calls} calls of the object's cheapest method), a call into an **existing** object costs ${fmt(oc.warm.wallMs, 2)} ms wall / ${fmt(oc.warm.cpuMs, 2)} ms runtime CPU, a call that **creates** the object ${fmt(oc.fresh.wallMs, 1)} ms wall / ${fmt(oc.fresh.cpuMs, 1)} ms CPU — locally every new object is a new SQLite file plus the constructor's \`CREATE TABLE\`s. With callbacks spread over ${int(run.profile.ingestOrders)} orders nearly every event in #2 opens a new object, so about ${fmt(oc.fresh.cpuMs, 1)} ms of the ${fmt(f.eventCpuMs, 1)} ms per event is object creation. On Cloudflare a new object costs a placement and an empty database rather than a local file, and an order's later events usually find its object evicted (idle objects leave memory within minutes), so the cold path is the normal one there too.`);
+      w(`Order objects: a call into an **existing** object costs ${fmt(oc.warm.wallMs, 2)} ms wall / ${fmt(oc.warm.cpuMs, 2)} ms runtime CPU here, a call that **creates** one ${fmt(oc.fresh.wallMs, 1)} ms wall / ${fmt(oc.fresh.cpuMs, 1)} ms CPU (${oc.calls} calls each; locally a new object is a new SQLite file and its \`CREATE TABLE\`s). With \`ORDER_SHARDS\` (${run.config?.orderShards ?? "?"} objects per workspace, by a hash of the order key) the ${int(run.profile.ingestOrders)} orders of #2 share warm objects instead of opening one each.`);
       w();
     }
     w("`(native)` is runtime code called from JavaScript (SQLite `exec` of the object's storage, `fetch`, `Headers`, crypto); `(runtime)` is workerd's own JavaScript (tracing spans, the D1 binding's client side).");
@@ -278,7 +328,10 @@ export function renderReport(run) {
   w();
   w("## Method");
   w();
-  w("- The Worker is bundled with `wrangler deploy --dry-run` (as `npm run build`) and run with `wrangler dev <bundle> --no-bundle`, so edits saved during a run cannot reload it. State lives in a fresh temp dir (`--persist-to`), vars come from a temp `--env-file`: the developer's `.dev.vars` and `.wrangler/state` are not read or written. Request logs are off (`--log-level warn`).");
+  const disk = run.stateMedium?.startsWith("tmpfs")
+    ? ": on Cloudflare D1, object storage and Queues are remote services, so this machine's disk flushes are kept out of the figures (`npm run bench -- --disk` measures with them)"
+    : "";
+  w(`- The Worker is bundled with \`wrangler deploy --dry-run\` (as \`npm run build\`) and run with \`wrangler dev <bundle> --no-bundle\`, so edits saved during a run cannot reload it. State lives in a fresh temp dir (\`--persist-to\`) on ${run.stateMedium ?? "the OS temp dir"}${disk}; vars come from a temp \`--env-file\`: the developer's \`.dev.vars\` and \`.wrangler/state\` are not read or written. Request logs are off (\`--log-level warn\`).`);
   w("- Load: autocannon (programmatic) for #1 and #2, closed loop; #5 is an open-loop generator (a callback every 1/rate s regardless of answers) because autocannon's rate limiting sends each second's requests in one burst; #6 reads every answer and retries 5xx like a provider.");
   w("- Every callback is a new AtoShip event `{id, event, timestamp, data}` signed `x-atoship-signature: sha256=<hex HMAC>`; `data.bench_sent_at` lets the receiver time the trip. The receiver deduplicates by the canonical event id in the body.");
   w("- CPU from `/proc/<pid>/stat` of the workerd process that runs the Worker (not wrangler's proxy workerd, which listens on the public port); memory from `VmHWM` in `/proc/<pid>/status`.");
@@ -301,26 +354,33 @@ function codeShare(run) {
   return pr.allGroups.filter((g) => !g.name.startsWith("(")).reduce((sum, g) => sum + g.share, 0) - dispatch;
 }
 
-/** What stands in the way, and the proposals — with this run's figures filled in. */
+function groupCommitLine(run, perBurst) {
+  const g = run.operations.oneObject;
+  const perGroup = (key) => (g ? g.counts.order_do[key] / g.events : null);
+  const shown = g
+    ? ` ${g.events} callbacks posted at once for ${g.orders} orders of one object: **${fmt(perGroup("d1RoundTrips"), 2)} D1 round trips, ${fmt(perGroup("d1Statements"), 2)} statements and ${fmt(perGroup("queueSendCalls"), 2)} queue sends per event**, against 1, 5 and 1 for an event alone.`
+    : "";
+  return `- **Group commit in the object** (\`src/orders/group-commit.ts\`): commits that meet in one object while a flush is in flight share one D1 batch — one multi-row statement per table — and one queue send.${shown} It needs commits that overlap in one object: in the burst, whose 10 concurrent callbacks mostly land on different objects of ${run.config?.orderShards ?? "?"}, it made ${fmt(perBurst("order_do", "d1RoundTrips"), 2)} round trips per event. At production rates (hundreds of commits in flight per workspace, each waiting on a remote D1) overlap is the normal case, and it is what keeps a single-writer D1 database from being the first limit (SCALING.md).`;
+}
+
+/** How the hot path is built today, and what is left — with this run's figures filled in. */
 function NEXT_STEPS(run, { one, burst, f, hotOne }) {
-  const d = hotOne.delivery;
+  const b = run.operations.burst;
+  const perBurst = (scope, key) => b.counts[scope][key] / b.events;
+  const ingestLog = tableRows(hotOne, "d1:ingest_log");
+  const attempts = tableRows(hotOne, "d1:attempts");
   return [
-    "## Next steps (measured; not applied — the hot-path files belong to other work in progress)",
+    "## How the hot path is built (and what each piece saved)",
     "",
-    `What the counts say stands between an event and its customer, in order: the ACK waits for **${hotOne.ingest.d1RoundTrips} D1 round trip** (source + destinations), **1 DO hop**, inside it **${hotOne.order_do.d1RoundTrips} D1 batch** (${hotOne.order_do.d1WriteStatements} writes) and **${hotOne.order_do.queueSendCalls} queue send** — four sequential network waits, each a few ms on Cloudflare (D1 lives in one location; the Worker and object may not). The consumer then does **${d.d1RoundTrips} sequential D1 round trips** per delivery (${d.d1ReadStatements} reads, ${d.d1WriteStatements} writes) around one fetch. Each further destination adds ${fmt((run.operations.three_destinations.counts.total.d1RowsWritten - hotOne.total.d1RowsWritten) / 2, 0)} D1 rows written (its delivery row at ingest, ${fmt(d.d1RowsWritten, 0)} in its consumer); index entries dominate: ${fmt(one.d1RowsWritten, 0)} rows written per event for ${fmt(one.d1WriteStatements, 0)} write statements.`,
+    `- **No D1 read before the object.** The source and its routing destinations are cached per isolate (\`src/ingest/source-config.ts\`, \`SOURCE_CACHE_TTL_SECONDS\`); the commit batch carries a guard on the workspace's \`config_version\`, which triggers bump on every change, so a stale cache can only cause a redo, never a wrong fan-out. The ingest request makes ${fmt(hotOne.ingest.d1RoundTrips, 0)} D1 round trips.`,
+    `- **Warm order objects.** \`ORDER_SHARDS\` (${run.config?.orderShards ?? "?"} per workspace) hashes order keys onto objects that stay warm; each still serializes per order key and sequences per order.`,
+    groupCommitLine(run, perBurst),
+    `- **Consumer batches** (\`src/delivery/consumer.ts\`, \`record.ts\`): one round trip reads and claims a whole queue batch, one records all its attempts (attempt rows and delivery updates one statement each): ${fmt(perBurst("delivery", "d1RoundTrips"), 2)} D1 round trips per delivery in the burst, ${fmt(hotOne.delivery.d1RoundTrips, 0)} for a delivery alone.`,
     "",
-    "| # | file | change | expected gain (from this run's counts) |",
-    "|---|---|---|---|",
-    `| 1 | \`src/delivery/consumer.ts\` | Claim first, read second, in **one** \`db.batch\`: \`UPDATE deliveries SET lease_until … WHERE id = ? AND attempt_count = ? AND status IN (…) AND next_attempt_at <= ? RETURNING …\` followed by the \`SELECT\` of event body + destination row joined on \`d.id = ? AND d.lease_until = ?\`. Fold the separate \`SELECT * FROM destinations\` into that join. | consumer D1 round trips ${d.d1RoundTrips} → 2 per delivery (claim+read, record); −${d.d1ReadStatements - 1} read statement; ~−2 D1 RTT of end-to-end latency (production D1 RTT from a Worker is several ms) |`,
-    `| 1b | \`src/delivery/record.ts\` (\`countForReplay\`) | Add the \`UPDATE replays …\` statement to the attempt's batch only when the delivery row read before the send has a \`replay_id\` (it is null for every ordinary delivery). | −1 write statement per delivery (consumer ${d.d1WriteStatements} → ${d.d1WriteStatements - 1}), −${tableRowsRead(hotOne, "d1:replays")} row read |`,
-    `| 2 | \`src/ingest/route.ts\` (\`loadSource\`) | Cache the source and its routing destinations per isolate for a few seconds, keyed by source id and validated by an \`updated_at\`/version the management routes bump (or purge via a DO/broadcast on change). | −1 D1 round trip and −${fmt(hotOne.ingest.d1RowsRead, 0)} rows read on the ACK path for every callback after the first in an isolate; ACK p50 −1 D1 RTT |`,
-    `| 3 | \`src/orders/sequencer.ts\`, \`migrations/\` | Do not write an ingest-log row for an accepted single-event callback (it is derivable from the event row: source, time, event id — keep rows for rejected, duplicate and multi-event callbacks), and cut the \`deliveries\` indexes to what the hot path and the API need (\`deliveries_event\`, one \`(destination_id, status, created_at)\`; make \`(status, next_attempt_at)\` partial on \`status IN ('pending','retrying')\`). | ACK batch ${hotOne.order_do.d1WriteStatements} → ${hotOne.order_do.d1WriteStatements - 1} write statements and −${tableRows(hotOne, "d1:ingest_log")} rows written per event; each index dropped saves a row on every delivery insert and status change (D1 rows written are the largest cost line) |`,
-    `| 4 | \`src/orders/sequencer.ts\` | Guard the constructor's schema statements with \`PRAGMA user_version\` (one read instead of ${fmt(tableStatements(hotOne, "do:ddl"), 0)} DDL statements each time an object is instantiated, and an order's object is usually cold); remember in memory that the expiry alarm is set (one \`getAlarm()\` per object lifetime instead of per commit) and keep the \`meta\` sequence counter in memory after its first read; declare \`seen\` \`WITHOUT ROWID\` (its text primary key then needs no separate index) and drop the \`seen_at\` index (the daily purge can scan: rows read cost 1/1000 of rows written). | SQLite rows written in the object ${fmt(burst.doRowsWritten, 1)} → ~${fmt(Math.max(0, burst.doRowsWritten - 2), 1)} per event (${usd(2 * PRICES.durableObjects.sqlRowsWrittenPerMillion)} per million events); −1 storage call and −1 statement per commit on warm objects |`,
-    `| 5 | \`src/delivery/consumer.ts\`, \`wrangler.toml\` | Record the attempts of a whole batch in one \`db.batch\` after its sends, and set \`max_batch_timeout = 1\` so batches fill under load (this run's burst averaged ${fmt(1 / Math.max(burst.queueBatches, 1e-9), 0)} messages per consumer invocation). | recording: 1 D1 round trip per batch instead of 1 per delivery (today ${d.d1RoundTrips} round trips per delivery in all); fewer D1 connections held at once (an invocation may open 6) |`,
-    `| 6 | \`src/delivery/send.ts\` / \`consumer.ts\` | The consumer awaits deliveries of a batch with \`Promise.all\` — one slow endpoint holds the whole batch's invocation (and its wall time) until its timeout. Give each destination its own short batch (or \`msg.retry\` messages of a destination that is already slow) so a slow customer cannot delay others. | protects end-to-end p99 under mixed endpoints (not exercised here: the receiver answers at once) |`,
+    "## What is left",
     "",
-    `On cost: D1 rows written are the largest line by far (${fmt(burst.d1RowsWritten, 0)} per event at $1.00 per million), ahead of everything else combined; the per-table counts above show where: every index on \`events\`, \`deliveries\`, \`ingest_log\` and \`attempts\` adds a row per insert, and status updates of \`deliveries\` rewrite the entries of every index that contains \`status\` or \`next_attempt_at\`. Proposal 3 plus recording a first-attempt success on the delivery row instead of a separate \`attempts\` row (\`src/delivery/consumer.ts\`; failures and retries keep their attempt rows) would remove ${tableRows(hotOne, "d1:ingest_log") + tableRows(hotOne, "d1:attempts")} of the ${fmt(one.d1RowsWritten, 0)} rows (${fmt((100 * (tableRows(hotOne, "d1:ingest_log") + tableRows(hotOne, "d1:attempts"))) / Math.max(1, one.d1RowsWritten), 0)} %) before any index is dropped.`,
-    "",
-    `On CPU: the ${fmt(f.addedCpuMs, 2)} ms per event over \`/healthz\` were measured with local D1, Queues and object storage simulated in the same process, and under the machine's other load. The profile above puts our code and its libraries at ${fmt(100 * codeShare(run), 0)} % of the Worker isolate's samples; applied to the ${fmt(f.eventCpuMs, 1)} ms that is ~${fmt(codeShare(run) * (f.eventCpuMs ?? 0), 1)} ms per event — an estimate, not a measurement, but the order of what Cloudflare would bill, and over the 2 ms target; its largest piece is the order object's constructor (${fmt(100 * fnShare(run, "OrderSequencer —"), 1)} % of samples: instantiating the object — locally that opens its own SQLite file — and its \`CREATE TABLE / INDEX IF NOT EXISTS\` statements, run on every instantiation; proposal 4). The isolate caches the code already has (keyring, HMAC keys, decrypted source and destination secrets) keep crypto setup off the per-request path. The ratio to the ceiling (#2) follows from the same numbers: on a CPU-bound two-core machine it cannot exceed roughly ${fmt(f.healthCpuMs, 1)} / ${fmt(f.eventCpuMs, 1)} ≈ ${fmt((f.healthCpuMs ?? 0) / (f.eventCpuMs ?? 1), 2)} plus the proxy's share, so the 0.6 target is out of reach for any local run that simulates D1 and Queues in-process; on Cloudflare, where storage runs elsewhere, the Worker's own CPU decides it.`,
+    `- **Throughput here is bounded by the runtime, not by the code's waits**: see "The floor" above. Every remaining call (one object call, one D1 write per commit group, one queue send, one fetch) is one the design needs for its guarantees (dedupe and order in the object; the event durable in D1 and its message on the queue before the 2xx).`,
+    `- **Cost: D1 rows written** (${fmt(burst.d1RowsWritten, 0)} per event) are the largest line. Index entries dominate: every index on \`events\`, \`deliveries\`, \`ingest_log\` and \`attempts\` adds a row per insert, and each status change of a delivery rewrites its entries in indexes holding \`status\` or \`next_attempt_at\`. Not done yet: recording a first-attempt success on the delivery row instead of an \`attempts\` row (−${attempts} rows), cutting \`deliveries\` to the indexes the API and the sweep need, and a partial \`(status, next_attempt_at)\` index on open deliveries only. The accepted callback's ingest-log row (${ingestLog} rows) stays: CONTRACT.md lists every request in \`/v1/ingest-log\`.`,
+    `- **A slow endpoint holds its batch**: an invocation may hold 6 connections and waits for all its sends, so one endpoint at its timeout delays the batch's other deliveries by up to that long (not exercised here: the receiver answers at once). Per-destination batches, or putting back the messages of a destination already known to be slow, would isolate it.`,
   ].join("\n");
 }

@@ -6,7 +6,10 @@
  *
  * `GET /__bench/ops` answers the counters; `POST /__bench/ops/reset` zeroes them.
  * `POST /__bench/order-calls?n=&fresh=1` times n calls into order objects (new ones with
- * `fresh=1`), to price a Durable Object hop on this runtime.
+ * `fresh=1`), to price a Durable Object hop on this runtime. `POST /__bench/primitive?op=&n=`
+ * makes n of one binding operation the hot path is built of (a D1 read or write round trip, a
+ * queue send, an outbound fetch), on the raw bindings, so the bench can
+ * price each on this runtime and add up the floor of the relay's design.
  */
 import worker, { OrderSequencer as BaseOrderSequencer, RateLimiter as BaseRateLimiter } from "../index";
 import { countDurableObjectStorage } from "./counting-durable-objects";
@@ -47,6 +50,32 @@ async function timeOrderCalls(env: Env, params: URLSearchParams): Promise<Respon
   return Response.json({ n, fresh, ms: Date.now() - started });
 }
 
+/** Scratch table of the calibration writes (the ops relay's own database; never in production). */
+const SCRATCH = "CREATE TABLE IF NOT EXISTS bench_scratch (id TEXT PRIMARY KEY, body TEXT NOT NULL)";
+
+/** n binding operations of one kind, one after another. */
+async function primitive(env: Env, params: URLSearchParams): Promise<Response> {
+  const n = Math.min(Math.max(Number(params.get("n") ?? 50), 1), 2000);
+  const op = params.get("op");
+  const started = Date.now();
+  if (op === "d1_write") await env.DB.prepare(SCRATCH).run();
+  for (let i = 0; i < n; i++) {
+    if (op === "d1_read") await env.DB.prepare("SELECT 1 AS one").first();
+    else if (op === "d1_write") {
+      await env.DB.batch([env.DB.prepare("INSERT INTO bench_scratch (id, body) VALUES (?1, ?2)").bind(crypto.randomUUID(), "x".repeat(500))]);
+    } else if (op === "queue_send") {
+      // A queue the bench adds to the ops relay's config with no consumer: the producer's side alone.
+      const sink = (env as unknown as { BENCH_SINK?: Queue }).BENCH_SINK;
+      if (!sink) return Response.json({ error: "no BENCH_SINK queue binding" }, { status: 400 });
+      await sink.sendBatch([{ body: { delivery_id: `dlv_calibration_${i}`, attempt: 1 }, contentType: "json" }]);
+    } else if (op === "fetch") {
+      const res = await realFetch(params.get("url")!, { method: "POST", body: "{}", headers: { "content-type": "application/json" } });
+      await res.arrayBuffer();
+    } else return Response.json({ error: `unknown op ${op}` }, { status: 400 });
+  }
+  return Response.json({ op, n, ms: Date.now() - started });
+}
+
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
@@ -56,6 +85,7 @@ export default {
       return Response.json({ ok: true });
     }
     if (path === "/__bench/order-calls" && request.method === "POST") return timeOrderCalls(env, new URL(request.url).searchParams);
+    if (path === "/__bench/primitive" && request.method === "POST") return primitive(env, new URL(request.url).searchParams);
     const scope = path.startsWith("/in/") ? opCounter.scope("ingest") : opCounter.scope("other");
     scope.workerFetches++;
     return worker.fetch(request, countingEnv(env, scope), ctx);

@@ -1,9 +1,8 @@
 import { DurableObject } from "cloudflare:workers";
 import type { CanonicalEvent } from "../events/canonical";
-import { enqueueDeliveries, type DeliveryMessage } from "../delivery/messages";
-import { insertIngestLogStatement, type IngestLogEntry } from "../ingest/ingest-log";
-import { configGuardStatement, isStaleConfig } from "../db/config-version";
+import type { IngestLogEntry } from "../ingest/ingest-log";
 import { retentionDays } from "../lib/config";
+import { GroupCommit, type CommitWrite } from "./group-commit";
 
 /** One event as the ingest route prepared it: identity, canonical body (minus sequence), fan-out. */
 export interface PreparedEvent {
@@ -67,6 +66,8 @@ export class OrderSequencer extends DurableObject<Env> {
   private alarmSet = false;
   /** Set by tests through runInDurableObject; never set in production. */
   fault: CommitFault | null = null;
+  /** Writes the commits of this object's orders to D1 and the queue, several per flush under load. */
+  private readonly writer = new GroupCommit(this.env, (step) => this.takeFault(step));
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -159,71 +160,52 @@ export class OrderSequencer extends DurableObject<Env> {
         fresh.push({ ...ev, sequence });
       }
 
-      const db = this.env.DB;
       if (fresh.length === 0) {
-        if (req.log) {
-          await insertIngestLogStatement(db, { ...req.log, result: "duplicate", eventIds }).run();
-        }
+        // Nothing fanned out, so no config guard: the row says what the provider is told.
+        if (req.log) await this.writer.write({ ...emptyWrite(req), configVersion: null, logs: [{ ...req.log, result: "duplicate", eventIds }] });
         return { eventIds, fresh: [], duplicates };
       }
 
       this.takeFault("before_d1");
-      // First, so a fan-out from stale cached config rolls the whole batch back (src/db/config-version.ts).
-      const statements: D1PreparedStatement[] =
-        req.configVersion === null ? [] : [configGuardStatement(db, req.workspaceId, req.configVersion)];
-      const messages: DeliveryMessage[] = [];
+      const write: CommitWrite = {
+        ...emptyWrite(req),
+        logs: req.log ? [{ ...req.log, result: "accepted", eventIds }] : [],
+      };
       for (const ev of fresh) {
-        const body = JSON.stringify({ ...ev.canonical, sequence: ev.sequence });
-        statements.push(
-          db
-            .prepare(
-              `INSERT OR IGNORE INTO events (id, workspace_id, source_id, type, livemode, order_key, order_reference,
-                 tracking_number, sequence, dedupe_key, body, occurred_at, created_at)
-               VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)`,
-            )
-            .bind(
-              ev.id,
-              req.workspaceId,
-              req.sourceId,
-              ev.type,
-              ev.livemode ? 1 : 0,
-              req.orderKey,
-              ev.orderReference,
-              ev.trackingNumber,
-              ev.sequence,
-              ev.dedupeKey,
-              body,
-              ev.occurredAt,
-              ev.createdAt,
-            ),
-          db
-            .prepare("INSERT OR IGNORE INTO event_payloads (event_id, workspace_id, raw) VALUES (?1, ?2, ?3)")
-            .bind(ev.id, req.workspaceId, req.raw),
-        );
+        write.events.push({
+          id: ev.id,
+          workspace_id: req.workspaceId,
+          source_id: req.sourceId,
+          type: ev.type,
+          livemode: ev.livemode ? 1 : 0,
+          order_key: req.orderKey,
+          order_reference: ev.orderReference,
+          tracking_number: ev.trackingNumber,
+          sequence: ev.sequence,
+          dedupe_key: ev.dedupeKey,
+          body: JSON.stringify({ ...ev.canonical, sequence: ev.sequence }),
+          occurred_at: ev.occurredAt,
+          created_at: ev.createdAt,
+        });
+        write.payloads.push({ event_id: ev.id, workspace_id: req.workspaceId, raw: req.raw });
         for (const d of ev.deliveries) {
-          statements.push(
-            db
-              .prepare(
-                `INSERT OR IGNORE INTO deliveries (id, workspace_id, event_id, destination_id, event_type, status,
-                   attempt_count, attempt_limit, next_attempt_at, enqueued_at, order_key, sequence, created_at, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, ?9, ?10, ?7, ?7)`,
-              )
-              .bind(d.id, req.workspaceId, ev.id, d.destinationId, ev.type, d.attemptLimit, ev.createdAt, d.hold ? null : now, req.orderKey, ev.sequence),
-          );
-          if (!d.hold) messages.push({ delivery_id: d.id, attempt: 1 });
+          write.deliveries.push({
+            id: d.id,
+            workspace_id: req.workspaceId,
+            event_id: ev.id,
+            destination_id: d.destinationId,
+            event_type: ev.type,
+            attempt_limit: d.attemptLimit,
+            created_at: ev.createdAt,
+            enqueued_at: d.hold ? null : now,
+            order_key: req.orderKey,
+            sequence: ev.sequence,
+          });
+          if (!d.hold) write.messages.push({ delivery_id: d.id, attempt: 1 });
         }
       }
-      if (req.log) statements.push(insertIngestLogStatement(db, { ...req.log, result: "accepted", eventIds }));
-      try {
-        await db.batch(statements);
-      } catch (err) {
-        // Answered, not thrown: the caller redoes the fan-out on fresh config (an expected turn, not a fault).
-        if (isStaleConfig(err)) return { eventIds: [], fresh: [], duplicates: [], staleConfig: true };
-        throw err;
-      }
-      this.takeFault("after_d1");
-      await enqueueDeliveries(this.env.DELIVERIES, messages);
-      this.takeFault("after_queue");
+      // Answered, not thrown: the caller redoes the fan-out on fresh config (an expected turn, not a fault).
+      if ((await this.writer.write(write)) === "stale_config") return { eventIds: [], fresh: [], duplicates: [], staleConfig: true };
       for (const ev of fresh) sql.exec("UPDATE seen SET committed = 1 WHERE dedupe_key = ?", ev.dedupeKey);
       await this.ensureExpiryAlarm();
       return { eventIds, fresh: fresh.map((e) => e.id), duplicates };
@@ -260,6 +242,10 @@ export class OrderSequencer extends DurableObject<Env> {
 }
 
 const DAY_MS = 86_400_000;
+
+function emptyWrite(req: CommitRequest): CommitWrite {
+  return { workspaceId: req.workspaceId, configVersion: req.configVersion, events: [], payloads: [], deliveries: [], logs: [], messages: [] };
+}
 
 /** The same window as the D1 purge (src/housekeeping/retention.ts), so dedupe never outlives its events. */
 export function retentionMs(env: Env): number {
