@@ -27,6 +27,7 @@ const PROFILES = {
     ingestSeconds: 15,
     ingestOrders: 1000,
     pacedSeconds: 20,
+    quarterSeconds: 10,
     profileSeconds: 8,
     // The whole run should stay near 10 minutes on 2 cores: past the budget no new callback
     // is posted, and the report says how many of the planned ones went out.
@@ -42,6 +43,7 @@ const PROFILES = {
     ingestSeconds: 4,
     ingestOrders: 100,
     pacedSeconds: 5,
+    quarterSeconds: 3,
     profileSeconds: 3,
     integrity: { events: 200, orders: 20, duplicateShare: 0.1, concurrency: 8, failRate: 0.2, budgetSeconds: 60 },
     burst: 20,
@@ -352,6 +354,24 @@ async function main() {
     delete paced.ackMs;
     run.paced = paced;
     storedEvents += paced.delivered;
+
+    // The same at a quarter of the maximum: where the ACK path's own latency shows, once the
+    // runtime's one thread is not near saturation (see the report).
+    const quarterRate = Math.max(1, Math.round(ingest.rps / 4));
+    log(`steady load: ${quarterRate} callbacks/s (a quarter of the maximum) for ${profile.quarterSeconds} s`);
+    main.reset();
+    meter = cpuMeter(relay);
+    const quarter = await pacedLoad(relay.base, load, { rate: quarterRate, seconds: profile.quarterSeconds, orders: profile.ingestOrders, runId: `${runId}q` });
+    quarter.drain = await drain(main, quarter.ok, { timeoutMs: profile.drainTimeoutMs, relay });
+    quarter.cpu = meter();
+    quarter.ack = summarize(quarter.ackMs);
+    quarter.endToEnd = summarize(main.books.endToEndMs);
+    quarter.delivered = main.books.delivered.size;
+    quarter.doubled = main.books.doubled;
+    quarter.targetRate = quarterRate;
+    delete quarter.ackMs;
+    run.quarter = quarter;
+    storedEvents += quarter.delivered;
 
     log(`profile: ${profile.profileSeconds} s of flat-out ingest (and its deliveries) under the inspector's sampling profiler`);
     main.reset();

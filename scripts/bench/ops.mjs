@@ -74,7 +74,7 @@ export async function countOperations(relay, receiver, { burst, orderShards }) {
   results.oneObject = { events: sameObject.length, orders: sameObject.length, counts: await settle(base, receiver, beforeGroup + sameObject.length, 60_000) };
 
   results.orderCalls = await timeOrderCalls(relay, burst);
-  results.primitives = await timePrimitives(relay, receiver, 200);
+  results.primitives = await timePrimitives(relay, receiver);
   return results;
 }
 
@@ -91,21 +91,32 @@ async function quiet(relay) {
 
 /**
  * Runtime CPU of one binding operation on this runtime (src/metrics/bench-entry.ts
- * `/__bench/primitive`): n in a row, so the one HTTP request carrying them weighs 1/n.
- * `queue_send` goes to a queue without a consumer (added to the ops relay's config only).
+ * `/__bench/primitive`), priced under the same kind of load as the flat-out ingest run —
+ * `concurrency` requests at once, each making `n` operations in a row, so the HTTP requests
+ * carrying them weigh 1/n — because a lone operation costs more (the runtime's wakeups are
+ * shared by fewer). `queue_send` goes to a queue without a consumer (the ops relay's config only).
  */
-async function timePrimitives(relay, receiver, n) {
+async function timePrimitives(relay, receiver, { n = 50, concurrency = 16 } = {}) {
   const out = {};
-  for (const op of ["d1_read", "d1_write", "queue_send", "fetch"]) {
+  const run = async (op, path) => {
     await quiet(relay);
     const cpu0 = cpuSeconds(relay.runtime);
-    const url = `${relay.base}/__bench/primitive?op=${op}&n=${n}&url=${encodeURIComponent(receiver.url)}`;
-    const res = await fetch(url, { method: "POST" });
-    if (!res.ok) throw new Error(`primitive ${op} → ${res.status}: ${await res.text()}`);
-    const { ms } = await res.json();
+    const started = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        const res = await fetch(`${relay.base}${path}`, { method: "POST" });
+        if (!res.ok) throw new Error(`${op} → ${res.status}: ${await res.text()}`);
+        return res.json();
+      }),
+    );
+    const wallMs = answers.reduce((sum, a) => sum + a.ms, 0) / (concurrency * n);
     await quiet(relay);
-    out[op] = { n, wallMs: ms / n, cpuMs: ((cpuSeconds(relay.runtime) - cpu0) * 1000) / n };
+    out[op] = { n: n * concurrency, concurrency, wallMs, cpuMs: ((cpuSeconds(relay.runtime) - cpu0) * 1000) / (n * concurrency), seconds: (performance.now() - started) / 1000 };
+  };
+  for (const op of ["d1_read", "d1_write", "queue_send", "fetch"]) {
+    await run(op, `/__bench/primitive?op=${op}&n=${n}&url=${encodeURIComponent(receiver.url)}`);
   }
+  await run("object_call", `/__bench/order-calls?n=${n}&fresh=0`);
   return out;
 }
 

@@ -4,7 +4,7 @@ import { costPerMillionEvents, PRICES } from "./prices.mjs";
 const fmt = (n, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? "–" : Number(n).toFixed(digits));
 const int = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US"));
 const usd = (n) => (n < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
-const met = (ok) => (ok === null ? "n/a" : ok ? "**met**" : "**not met**");
+const met = (ok) => (ok === null ? "n/a" : ok === "partly" ? "**met when commits overlap**, not for an event alone" : ok ? "**met**" : "**not met**");
 
 /** Per-event figures of one counted scenario (counts divided by the scenario's events). */
 export function perEvent(scenario) {
@@ -70,10 +70,10 @@ function floorOf(run, f) {
   if (!p || !oc || f.healthCpuMs === null) return null;
   const b = run.operations.burst;
   const per = (key) => b.counts.total[key] / b.events;
-  const priced = (label, count, op) => (op ? [{ label, count, cpuMs: op.cpuMs, wallMs: op.wallMs }] : []);
+  const priced = (label, count, op) => (op ? [{ label, count, cpuMs: op.cpuMs }] : []);
   const rows = [
-    ...priced("the HTTP request itself (priced as a `/healthz`)", 1, { cpuMs: f.healthCpuMs, wallMs: null }),
-    ...priced("call into a warm order object", per("durableObjectRequests"), oc.warm),
+    ...priced("the HTTP request itself (priced as a `/healthz`)", 1, { cpuMs: f.healthCpuMs }),
+    ...priced("call into a warm order object", per("durableObjectRequests"), p.object_call ?? oc.warm),
     ...priced("D1 round trip (a one-row write batch)", per("d1RoundTrips"), p.d1_write),
     ...priced("queue send", per("queueSendCalls"), p.queue_send),
     ...priced("outbound fetch (the delivery)", per("fetchSubrequests"), p.fetch),
@@ -81,6 +81,7 @@ function floorOf(run, f) {
   const phases = [run.ceiling.cpu, run.ingest.cpuDuringLoad, run.ingest.cpu, run.paced.cpu, run.integrity.cpu];
   return {
     n: p.d1_write.n,
+    concurrency: p.d1_write.concurrency ?? 1,
     rows,
     total: rows.reduce((sum, r) => sum + r.count * r.cpuMs, 0),
     maxCores: Math.max(...phases.map((c) => c.runtime / c.seconds)),
@@ -115,11 +116,13 @@ export function renderReport(run) {
     ["Ingest ≥ 0.6 × the /healthz ceiling", `${fmt(f.ratio, 2)} ×`, f.ratio >= 0.6],
     ["Added CPU ≤ 2 ms per event", `${fmt(f.addedCpuMs, 2)} ms`, f.addedCpuMs !== null && f.addedCpuMs <= 2],
     ["≤ 1 Durable Object request per event", `${fmt(one.doRequests, 0)}`, one.doRequests <= 1],
-    [
-      "≤ 2 D1 write statements (batched) per event per destination",
-      `${fmt(burst.d1WriteStatements, 2)} under load (the burst of ${ops.burst.events}: ${fmt(burstScope("order_do").d1WriteStatements, 2)} in the order objects' group commits + ${fmt(burstScope("delivery").d1WriteStatements, 2)} in consumer batches); an event alone: ${writesIngest} in its ACK batch + ${writesDelivery} in its consumer batch`,
-      burst.d1WriteStatements <= 2,
-    ],
+    (() => {
+      const g = ops.oneObject ? perEvent(ops.oneObject) : null;
+      const overlapping = g ? `${fmt(g.d1WriteStatements, 2)} when commits overlap (${ops.oneObject.events} callbacks at once on one order object: group commit + consumer batches); ` : "";
+      const value = `${overlapping}${fmt(burst.d1WriteStatements, 2)} in the burst of ${ops.burst.events} (${fmt(burstScope("order_do").d1WriteStatements, 2)} in the objects, which its 10 concurrent callbacks reach one each, + ${fmt(burstScope("delivery").d1WriteStatements, 2)} in consumer batches); an event alone: ${writesIngest} in its ACK batch + ${writesDelivery} in its consumer batch`;
+      const ok = burst.d1WriteStatements <= 2 ? true : g && g.d1WriteStatements <= 2 ? "partly" : false;
+      return ["≤ 2 D1 write statements (batched) per event per destination", value, ok];
+    })(),
     ["1 queue send per event per destination", `${fmt(one.queueSendCalls, 0)} call, ${fmt(one.queueMessages, 0)} message (3 destinations: ${fmt(three.queueSendCalls, 0)} call, ${fmt(three.queueMessages, 0)} messages)`, one.queueMessages <= 1 && three.queueMessages <= 3],
     [`ACK p99 ≤ 50 ms at half the maximum load (${p.targetRate}/s)`, `${fmt(p.ack.p99)} ms`, p.ack.p99 <= 50],
     ["End-to-end p50 ≤ 250 ms", `${fmt(p.endToEnd.p50, 0)} ms`, p.endToEnd.p50 !== null && p.endToEnd.p50 <= 250],
@@ -181,6 +184,10 @@ export function renderReport(run) {
   w(`| 4 | billable operations per event, one destination | **${fmt(one.workerFetches, 0)} Worker request + ${fmt(burst.queueBatches, 2)} consumer invocations, ${fmt(one.doRequests, 0)} DO request, ${fmt(one.d1RoundTrips, 0)} D1 round trips (${writesIngest} + ${writesDelivery} write statements on the ACK path + in the consumer, ${fmt(one.d1RowsWritten, 0)} rows written), ${fmt(one.queueMessages, 0)} queue message, ${fmt(one.fetchSubrequests, 0)} subrequest** (table below); ≈ **${usd(costOne.total)} per million events** on Cloudflare vs Hookdeck ${usd(PRICES.hookdeck.eventsPerMillion)} and Svix ${usd(PRICES.svix.messagesPerMillion)} |`);
   const pacedCpuMs = cpuPer(p, p.delivered, run.idle.runtimeCoreShare);
   w(`| 5 | end-to-end (provider POST → customer receipt) at a steady ${p.targetRate} callbacks/s (half of #2), ${run.profile.pacedSeconds} s, open loop | **p50 ${fmt(p.endToEnd.p50, 0)} ms, p95 ${fmt(p.endToEnd.p95, 0)} ms, p99 ${fmt(p.endToEnd.p99, 0)} ms**; ACK p50 ${fmt(p.ack.p50, 1)} ms, p99 ${fmt(p.ack.p99, 1)} ms (${p.requests} sent at ${fmt(p.rps, 0)}/s, ${p.failed} non-2xx). At this rate an event cost ${fmt(pacedCpuMs, 2)} ms of runtime CPU (${fmt(f.eventCpuMs, 2)} flat out) and the runtime used ${fmt(p.cpu.runtime / p.cpu.seconds, 2)} of a core: fewer events share each wakeup of the runtime and each consumer batch |`);
+  const q = run.quarter;
+  if (q) {
+    w(`| 5b | the same at a steady ${q.targetRate} callbacks/s (a quarter of #2), ${run.profile.quarterSeconds} s | end-to-end **p50 ${fmt(q.endToEnd.p50, 0)} ms, p99 ${fmt(q.endToEnd.p99, 0)} ms**; **ACK p50 ${fmt(q.ack.p50, 1)} ms, p99 ${fmt(q.ack.p99, 1)} ms** (${q.requests} sent, ${q.failed} non-2xx); runtime at ${fmt(q.cpu.runtime / q.cpu.seconds, 2)} of a core |`);
+  }
   const postRate = i.posted / Math.max(1, i.ingestSeconds);
   const partial =
     i.sent < i.planned.callbacks
@@ -216,15 +223,15 @@ export function renderReport(run) {
   if (floor) {
     w("### The floor: what the design's binding operations cost on this runtime");
     w();
-    w(`Timed on the counting relay (\`/__bench/primitive\`, ${floor.n} of each in a row on the raw bindings, runtime CPU per operation), and multiplied by how many of each an event needs under load (the burst's counts). The runtime process never used more than ${fmt(floor.maxCores, 2)} of a core in any phase: workerd runs the Worker, its objects and the local D1 and Queues simulators on one thread, so **events/s cannot exceed 1 core ÷ CPU per event**, whatever the code does between the calls.`);
+    w(`Timed on the counting relay (\`/__bench/primitive\`: ${floor.n} of each on the raw bindings, ${floor.concurrency} requests at once as in #2, runtime CPU per operation), and multiplied by how many of each an event needs under load (the burst's counts). The runtime process never used more than ${fmt(floor.maxCores, 2)} of a core in any phase: workerd runs the Worker, its objects and the local D1 and Queues simulators on one thread, so **events/s cannot exceed 1 core ÷ CPU per event**, whatever the code does between the calls.`);
     w();
-    w("| operation | runtime CPU, ms (wall, ms) | per event | ms per event |");
+    w("| operation | runtime CPU per operation, ms | per event | ms per event |");
     w("|---|---|---|---|");
-    for (const r of floor.rows) w(`| ${r.label} | ${fmt(r.cpuMs, 2)} (${fmt(r.wallMs, 2)}) | ${fmt(r.count, 2)} | ${fmt(r.cpuMs * r.count, 2)} |`);
-    w(`| **floor: the calls alone** | | | **${fmt(floor.total, 2)}** |`);
+    for (const r of floor.rows) w(`| ${r.label} | ${fmt(r.cpuMs, 2)} | ${fmt(r.count, 2)} | ${fmt(r.cpuMs * r.count, 2)} |`);
+    w(`| **floor: the calls alone** (consumer invocations not counted) | | | **${fmt(floor.total, 2)}** |`);
     w(`| measured (#3) | | | ${fmt(f.eventCpuMs, 2)} |`);
     w();
-    w(`So of the ${fmt(f.eventCpuMs, 2)} ms an event costs here, ${fmt(floor.total, 2)} ms is the price of the calls themselves on this runtime and ${fmt((f.eventCpuMs ?? 0) - floor.total, 2)} ms is everything else: our code (verification, parsing, canonical event, routing, signing), the order object's own SQLite statements, the queue's dispatch of batches to the consumer, JSON. On this runtime the ingest ratio is bounded by ${fmt(f.healthCpuMs, 2)} ms (a \`/healthz\`) ÷ ${fmt(floor.total, 2)} ms (the floor) ≈ **${fmt((f.healthCpuMs ?? 0) / floor.total, 2)} × the ceiling** even if our code cost nothing — the 0.6 target needs the local D1 and Queues simulators off the Worker's thread, which is what Cloudflare's edge does.`);
+    w(`So of the ${fmt(f.eventCpuMs, 2)} ms an event costs here, ${fmt(floor.total, 2)} ms is the price of the calls themselves on this runtime and ${fmt((f.eventCpuMs ?? 0) - floor.total, 2)} ms is everything else: our code (verification, parsing, canonical event, routing, signing), the order object's own SQLite statements, the queue's dispatch of batches to the consumer, JSON. Even if our code cost nothing, one core would carry 1000 ÷ ${fmt(floor.total, 2)} ≈ ${int(1000 / floor.total)} events/s here — **${fmt(1000 / floor.total / run.ceiling.rps, 2)} × the ceiling** (measured: ${fmt(f.ratio, 2)} ×). The 0.6 target needs the local D1 and Queues simulators off the Worker's thread, which is what Cloudflare's edge does. The same one thread explains the ACK p99 at the half load (#5): at that rate an event costs more CPU than flat out, the runtime is near a full core, and ACKs queue behind deliveries and D1 work; at a quarter of the maximum (#5b) the ACK path's own latency shows.`);
     w();
   }
   if (run.cpuProfile) {

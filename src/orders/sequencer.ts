@@ -56,6 +56,10 @@ export type CommitFault = "before_d1" | "after_d1" | "after_queue";
  *   callback redoes the (idempotent, deterministic-id) writes and the queue send. Once
  *   committed, a retry is answered `duplicate` and creates no delivery.
  *
+ * The D1 batch and the queue send are the object's group commit (src/orders/group-commit.ts):
+ * commits of other orders that wait on this object at the same moment ride in the same batch
+ * and send, which changes nothing above — each commit still resolves only once both are done.
+ *
  * Sequence numbers are assigned here, once per dedupe key, and reused when an uncommitted
  * event is retried, so a failure never reorders an order's events.
  */
