@@ -28,6 +28,7 @@ const PROFILES = {
     ingestOrders: 1000,
     pacedSeconds: 20,
     quarterSeconds: 10,
+    agingSeconds: 30,
     profileSeconds: 8,
     // The whole run should stay near 10 minutes on 2 cores: past the budget no new callback
     // is posted, and the report says how many of the planned ones went out.
@@ -44,6 +45,7 @@ const PROFILES = {
     ingestOrders: 100,
     pacedSeconds: 5,
     quarterSeconds: 3,
+    agingSeconds: 4,
     profileSeconds: 3,
     integrity: { events: 200, orders: 20, duplicateShare: 0.1, concurrency: 8, failRate: 0.2, budgetSeconds: 60 },
     burst: 20,
@@ -240,6 +242,53 @@ async function measureOperations(project, workDir, bundle, profile, orderShards)
   }
 }
 
+/** An open-loop steady phase: ACK and end-to-end latency, CPU, deliveries. */
+async function steadyPhase(relay, receiver, workspace, { rate, seconds, orders, runId, drainTimeoutMs }) {
+  receiver.reset();
+  const meter = cpuMeter(relay);
+  const phase = await pacedLoad(relay.base, workspace, { rate, seconds, orders, runId });
+  phase.drain = await drain(receiver, phase.ok, { timeoutMs: drainTimeoutMs, relay });
+  phase.cpu = meter();
+  phase.ack = summarize(phase.ackMs);
+  phase.endToEnd = summarize(receiver.books.endToEndMs);
+  phase.delivered = receiver.books.delivered.size;
+  phase.doubled = receiver.books.doubled;
+  phase.targetRate = rate;
+  delete phase.ackMs;
+  return phase;
+}
+
+/**
+ * Latency on a relay that has served nothing yet, at half and a quarter of the maximum; then
+ * the quarter again after the runtime has served only `/healthz` flat out for a while. The
+ * local runtime's tail latency worsens with the requests it has served, whatever they were
+ * (the report shows by how much), so the main relay's figures (#5, after #1–#2) and these are
+ * both given.
+ */
+async function latencyOnFreshRelay(project, workDir, bundle, profile, maxRps) {
+  const relay = await startRelay({ project, workDir, bundle, name: "fresh", vars: benchVars() });
+  const receiver = await startReceiver();
+  try {
+    const workspace = await setUpWorkspace(relay.base, relay.adminToken, { name: "fresh", endpoints: [receiver.url] });
+    const runId = `f${Date.now().toString(36)}`;
+    await ingestLoad(relay.base, workspace, { connections: profile.connections, seconds: profile.warmupSeconds, orders: 50, runId: `${runId}w` });
+    const opts = { orders: profile.ingestOrders, drainTimeoutMs: profile.drainTimeoutMs };
+    const half = Math.max(1, Math.round(maxRps / 2));
+    const quarter = Math.max(1, Math.round(maxRps / 4));
+    log(`fresh relay: ${half} callbacks/s for ${profile.pacedSeconds} s, then ${quarter}/s for ${profile.quarterSeconds} s`);
+    const out = { half: await steadyPhase(relay, receiver, workspace, { ...opts, rate: half, seconds: profile.pacedSeconds, runId: `${runId}h` }) };
+    out.quarter = await steadyPhase(relay, receiver, workspace, { ...opts, rate: quarter, seconds: profile.quarterSeconds, runId: `${runId}q` });
+    log(`fresh relay aged by ${profile.agingSeconds} s of /healthz alone, then ${quarter}/s again`);
+    const aging = await healthLoad(relay.base, { connections: profile.connections, seconds: profile.agingSeconds });
+    out.agingRequests = aging.requests;
+    out.quarterAged = await steadyPhase(relay, receiver, workspace, { ...opts, rate: quarter, seconds: profile.quarterSeconds, runId: `${runId}a` });
+    return out;
+  } finally {
+    await relay.stop();
+    await receiver.close();
+  }
+}
+
 async function main() {
   const { quick, disk, out, render } = parseArgs(process.argv.slice(2));
   if (render) {
@@ -355,23 +404,6 @@ async function main() {
     run.paced = paced;
     storedEvents += paced.delivered;
 
-    // The same at a quarter of the maximum: where the ACK path's own latency shows, once the
-    // runtime's one thread is not near saturation (see the report).
-    const quarterRate = Math.max(1, Math.round(ingest.rps / 4));
-    log(`steady load: ${quarterRate} callbacks/s (a quarter of the maximum) for ${profile.quarterSeconds} s`);
-    main.reset();
-    meter = cpuMeter(relay);
-    const quarter = await pacedLoad(relay.base, load, { rate: quarterRate, seconds: profile.quarterSeconds, orders: profile.ingestOrders, runId: `${runId}q` });
-    quarter.drain = await drain(main, quarter.ok, { timeoutMs: profile.drainTimeoutMs, relay });
-    quarter.cpu = meter();
-    quarter.ack = summarize(quarter.ackMs);
-    quarter.endToEnd = summarize(main.books.endToEndMs);
-    quarter.delivered = main.books.delivered.size;
-    quarter.doubled = main.books.doubled;
-    quarter.targetRate = quarterRate;
-    delete quarter.ackMs;
-    run.quarter = quarter;
-    storedEvents += quarter.delivered;
 
     log(`profile: ${profile.profileSeconds} s of flat-out ingest (and its deliveries) under the inspector's sampling profiler`);
     main.reset();
@@ -437,6 +469,7 @@ async function main() {
     await main.close();
     await flaky.close();
   }
+  run.fresh = await latencyOnFreshRelay(project, workDir, bundle, profile, run.ingest.rps);
   run.loadAfter = os.loadavg();
   run.finishedAt = new Date().toISOString();
 

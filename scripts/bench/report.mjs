@@ -4,7 +4,16 @@ import { costPerMillionEvents, PRICES } from "./prices.mjs";
 const fmt = (n, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? "–" : Number(n).toFixed(digits));
 const int = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US"));
 const usd = (n) => (n < 0.01 ? `$${n.toFixed(4)}` : `$${n.toFixed(2)}`);
-const met = (ok) => (ok === null ? "n/a" : ok === "partly" ? "**met when commits overlap**, not for an event alone" : ok ? "**met**" : "**not met**");
+const met = (ok) =>
+  ok === null
+    ? "n/a"
+    : ok === "partly"
+      ? "**met when commits overlap**, not for an event alone"
+      : ok === "fresh"
+        ? "**met on a fresh runtime**, not after it has aged"
+        : ok
+          ? "**met**"
+          : "**not met**";
 
 /** Per-event figures of one counted scenario (counts divided by the scenario's events). */
 export function perEvent(scenario) {
@@ -124,7 +133,12 @@ export function renderReport(run) {
       return ["≤ 2 D1 write statements (batched) per event per destination", value, ok];
     })(),
     ["1 queue send per event per destination", `${fmt(one.queueSendCalls, 0)} call, ${fmt(one.queueMessages, 0)} message (3 destinations: ${fmt(three.queueSendCalls, 0)} call, ${fmt(three.queueMessages, 0)} messages)`, one.queueMessages <= 1 && three.queueMessages <= 3],
-    [`ACK p99 ≤ 50 ms at half the maximum load (${p.targetRate}/s)`, `${fmt(p.ack.p99)} ms`, p.ack.p99 <= 50],
+    (() => {
+      const fr = run.fresh;
+      const value = `${fmt(p.ack.p99)} ms on the relay that served #1–#2${fr ? `; ${fmt(fr.half.ack.p99)} ms on a fresh one (at a quarter: ${fmt(fr.quarter.ack.p99)} ms fresh)` : ""}`;
+      const ok = p.ack.p99 <= 50 ? true : fr && fr.half.ack.p99 <= 50 ? "fresh" : false;
+      return [`ACK p99 ≤ 50 ms at half the maximum load (${p.targetRate}/s)`, value, ok];
+    })(),
     ["End-to-end p50 ≤ 250 ms", `${fmt(p.endToEnd.p50, 0)} ms`, p.endToEnd.p50 !== null && p.endToEnd.p50 <= 250],
     ["0 events lost", `${i.lost}`, i.lost === 0],
     ["0 events delivered twice", `${i.doubled + run.ingest.doubled + p.doubled}`, i.doubled + run.ingest.doubled + p.doubled === 0],
@@ -184,9 +198,16 @@ export function renderReport(run) {
   w(`| 4 | billable operations per event, one destination | **${fmt(one.workerFetches, 0)} Worker request + ${fmt(burst.queueBatches, 2)} consumer invocations, ${fmt(one.doRequests, 0)} DO request, ${fmt(one.d1RoundTrips, 0)} D1 round trips (${writesIngest} + ${writesDelivery} write statements on the ACK path + in the consumer, ${fmt(one.d1RowsWritten, 0)} rows written), ${fmt(one.queueMessages, 0)} queue message, ${fmt(one.fetchSubrequests, 0)} subrequest** (table below); ≈ **${usd(costOne.total)} per million events** on Cloudflare vs Hookdeck ${usd(PRICES.hookdeck.eventsPerMillion)} and Svix ${usd(PRICES.svix.messagesPerMillion)} |`);
   const pacedCpuMs = cpuPer(p, p.delivered, run.idle.runtimeCoreShare);
   w(`| 5 | end-to-end (provider POST → customer receipt) at a steady ${p.targetRate} callbacks/s (half of #2), ${run.profile.pacedSeconds} s, open loop | **p50 ${fmt(p.endToEnd.p50, 0)} ms, p95 ${fmt(p.endToEnd.p95, 0)} ms, p99 ${fmt(p.endToEnd.p99, 0)} ms**; ACK p50 ${fmt(p.ack.p50, 1)} ms, p99 ${fmt(p.ack.p99, 1)} ms (${p.requests} sent at ${fmt(p.rps, 0)}/s, ${p.failed} non-2xx). At this rate an event cost ${fmt(pacedCpuMs, 2)} ms of runtime CPU (${fmt(f.eventCpuMs, 2)} flat out) and the runtime used ${fmt(p.cpu.runtime / p.cpu.seconds, 2)} of a core: fewer events share each wakeup of the runtime and each consumer batch |`);
-  const q = run.quarter;
-  if (q) {
-    w(`| 5b | the same at a steady ${q.targetRate} callbacks/s (a quarter of #2), ${run.profile.quarterSeconds} s | end-to-end **p50 ${fmt(q.endToEnd.p50, 0)} ms, p99 ${fmt(q.endToEnd.p99, 0)} ms**; **ACK p50 ${fmt(q.ack.p50, 1)} ms, p99 ${fmt(q.ack.p99, 1)} ms** (${q.requests} sent, ${q.failed} non-2xx); runtime at ${fmt(q.cpu.runtime / q.cpu.seconds, 2)} of a core |`);
+  const fr = run.fresh;
+  if (fr) {
+    const lat = (x) => `ACK p50 ${fmt(x.ack.p50, 1)} ms, **p99 ${fmt(x.ack.p99, 1)} ms**; end-to-end p50 ${fmt(x.endToEnd.p50, 0)} ms, p99 ${fmt(x.endToEnd.p99, 0)} ms; runtime at ${fmt(x.cpu.runtime / x.cpu.seconds, 2)} of a core`;
+    w(`| 5b | the same on a freshly started relay: ${fr.half.targetRate}/s (half of #2) for ${run.profile.pacedSeconds} s, then ${fr.quarter.targetRate}/s (a quarter) for ${run.profile.quarterSeconds} s | half: ${lat(fr.half)}. Quarter: ${lat(fr.quarter)} |`);
+    const grew = fr.quarterAged.ack.p99 / Math.max(1e-9, fr.quarter.ack.p99);
+    const verdict =
+      grew >= 1.5
+        ? ` — ${fmt(grew, 1)}× the fresh p99: the local runtime's tail grows with the requests it has served, even ones that touch none of the relay's code or storage`
+        : ` — ${fmt(grew, 1)}× the fresh p99: no clear aging in this run`;
+    w(`| 5c | the quarter load again, on that relay after ${int(fr.agingRequests)} \`/healthz\` requests and nothing else | ${lat(fr.quarterAged)}${verdict} |`);
   }
   const postRate = i.posted / Math.max(1, i.ingestSeconds);
   const partial =
@@ -231,7 +252,7 @@ export function renderReport(run) {
     w(`| **floor: the calls alone** (consumer invocations not counted) | | | **${fmt(floor.total, 2)}** |`);
     w(`| measured (#3) | | | ${fmt(f.eventCpuMs, 2)} |`);
     w();
-    w(`So of the ${fmt(f.eventCpuMs, 2)} ms an event costs here, ${fmt(floor.total, 2)} ms is the price of the calls themselves on this runtime and ${fmt((f.eventCpuMs ?? 0) - floor.total, 2)} ms is everything else: our code (verification, parsing, canonical event, routing, signing), the order object's own SQLite statements, the queue's dispatch of batches to the consumer, JSON. Even if our code cost nothing, one core would carry 1000 ÷ ${fmt(floor.total, 2)} ≈ ${int(1000 / floor.total)} events/s here — **${fmt(1000 / floor.total / run.ceiling.rps, 2)} × the ceiling** (measured: ${fmt(f.ratio, 2)} ×). The 0.6 target needs the local D1 and Queues simulators off the Worker's thread, which is what Cloudflare's edge does. The same one thread explains the ACK p99 at the half load (#5): at that rate an event costs more CPU than flat out, the runtime is near a full core, and ACKs queue behind deliveries and D1 work; at a quarter of the maximum (#5b) the ACK path's own latency shows.`);
+    w(`So of the ${fmt(f.eventCpuMs, 2)} ms an event costs here, ${fmt(floor.total, 2)} ms is the price of the calls themselves on this runtime and ${fmt((f.eventCpuMs ?? 0) - floor.total, 2)} ms is everything else: our code (verification, parsing, canonical event, routing, signing), the order object's own SQLite statements, the queue's dispatch of batches to the consumer, JSON. Even if our code cost nothing, one core would carry 1000 ÷ ${fmt(floor.total, 2)} ≈ ${int(1000 / floor.total)} events/s here — **${fmt(1000 / floor.total / run.ceiling.rps, 2)} × the ceiling** (measured: ${fmt(f.ratio, 2)} ×). The 0.6 target needs the local D1 and Queues simulators off the Worker's thread, which is what Cloudflare's edge does. The same one thread explains the ACK p99 at the half load (#5): at that rate an event costs more CPU than flat out, the runtime is near a full core, and ACKs queue behind deliveries and D1 work; at a quarter of the maximum on a fresh relay (#5b) the ACK path's own latency shows.`);
     w();
   }
   if (run.cpuProfile) {
@@ -361,6 +382,12 @@ function codeShare(run) {
   return pr.allGroups.filter((g) => !g.name.startsWith("(")).reduce((sum, g) => sum + g.share, 0) - dispatch;
 }
 
+function floorLine(run, f) {
+  const floor = floorOf(run, f);
+  const bound = floor ? ` — the calls alone would allow ${fmt(1000 / floor.total / run.ceiling.rps, 2)} × the ceiling, the code between them takes it to ${fmt(f.ratio, 2)} ×` : "";
+  return `- **Throughput here is bounded mostly by the runtime**: see "The floor" above${bound}. Every remaining call (one object call, one D1 write per commit group, one queue send, one fetch) is one the design needs for its guarantees (dedupe and order in the object; the event durable in D1 and its message on the queue before the 2xx). What is ours to shave is the ${floor ? fmt((f.eventCpuMs ?? 0) - floor.total, 2) : "–"} ms per event between the calls (verification, JSON, the object's SQLite statements, signing).`;
+}
+
 function groupCommitLine(run, perBurst) {
   const g = run.operations.oneObject;
   const perGroup = (key) => (g ? g.counts.order_do[key] / g.events : null);
@@ -386,7 +413,7 @@ function NEXT_STEPS(run, { one, burst, f, hotOne }) {
     "",
     "## What is left",
     "",
-    `- **Throughput here is bounded by the runtime, not by the code's waits**: see "The floor" above. Every remaining call (one object call, one D1 write per commit group, one queue send, one fetch) is one the design needs for its guarantees (dedupe and order in the object; the event durable in D1 and its message on the queue before the 2xx).`,
+    floorLine(run, f),
     `- **Cost: D1 rows written** (${fmt(burst.d1RowsWritten, 0)} per event) are the largest line. Index entries dominate: every index on \`events\`, \`deliveries\`, \`ingest_log\` and \`attempts\` adds a row per insert, and each status change of a delivery rewrites its entries in indexes holding \`status\` or \`next_attempt_at\`. Not done yet: recording a first-attempt success on the delivery row instead of an \`attempts\` row (−${attempts} rows), cutting \`deliveries\` to the indexes the API and the sweep need, and a partial \`(status, next_attempt_at)\` index on open deliveries only. The accepted callback's ingest-log row (${ingestLog} rows) stays: CONTRACT.md lists every request in \`/v1/ingest-log\`.`,
     `- **A slow endpoint holds its batch**: an invocation may hold 6 connections and waits for all its sends, so one endpoint at its timeout delays the batch's other deliveries by up to that long (not exercised here: the receiver answers at once). Per-destination batches, or putting back the messages of a destination already known to be slow, would isolate it.`,
   ].join("\n");
