@@ -390,17 +390,13 @@ async function main() {
 
     const rate = Math.max(1, Math.round(ingest.rps / 2));
     log(`steady load: ${rate} callbacks/s (half the measured maximum) for ${profile.pacedSeconds} s`);
-    main.reset();
-    meter = cpuMeter(relay);
-    const paced = await pacedLoad(relay.base, load, { rate, seconds: profile.pacedSeconds, orders: profile.ingestOrders, runId: `${runId}p` });
-    paced.drain = await drain(main, paced.ok, { timeoutMs: profile.drainTimeoutMs, relay });
-    paced.cpu = meter();
-    paced.ack = summarize(paced.ackMs);
-    paced.endToEnd = summarize(main.books.endToEndMs);
-    paced.delivered = main.books.delivered.size;
-    paced.doubled = main.books.doubled;
-    paced.targetRate = rate;
-    delete paced.ackMs;
+    const paced = await steadyPhase(relay, main, load, {
+      rate,
+      seconds: profile.pacedSeconds,
+      orders: profile.ingestOrders,
+      runId: `${runId}p`,
+      drainTimeoutMs: profile.drainTimeoutMs,
+    });
     run.paced = paced;
     storedEvents += paced.delivered;
 

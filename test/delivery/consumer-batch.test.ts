@@ -1,10 +1,9 @@
-import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { consumeDeliveries } from "../../src/delivery/consumer";
 import { countingEnv } from "../../src/metrics/counting-env";
 import { OpCounter } from "../../src/metrics/op-counts";
-import { mockEndpoint, type MockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship } from "../support/relay";
+import { runDeliveryBatch as runBatch, waitingDeliveries } from "../support/consumer";
+import { api } from "../support/relay";
 
 /**
  * The delivery consumer works a queue batch as a whole: one D1 round trip reads and claims
@@ -12,36 +11,6 @@ import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship } f
  * These tests run the real consumer on hand-made batches over real D1 rows, with the D1
  * binding wrapped only to count its calls.
  */
-
-/** Deliveries to `count` destinations that wait without a queue message (created paused, then activated in D1 directly). */
-async function waitingDeliveries(name: string, count: number, destination: Record<string, unknown> = {}) {
-  const { key, source } = await atoshipWorkspace(name);
-  const endpoints: MockEndpoint[] = [];
-  const dests: { id: string }[] = [];
-  for (let i = 0; i < count; i++) {
-    const endpoint = await mockEndpoint();
-    endpoints.push(endpoint);
-    dests.push(await createDestination(key, { url: endpoint.url, status: "paused", ...destination }));
-  }
-  expect((await postAtoship(source, atoshipEvent({ data: { order_id: `ord_${name}` } }))).status).toBe(200);
-  const deliveries: { id: string; status: string; attempt_count: number }[] = [];
-  for (const d of dests) {
-    await env.DB.prepare("UPDATE destinations SET status = 'active' WHERE id = ?1").bind(d.id).run();
-    const listed = await api("GET", `/v1/deliveries?destination=${d.id}`, { token: key });
-    deliveries.push(listed.json.data[0]);
-  }
-  return { key, endpoints, dests, deliveries };
-}
-
-async function runBatch(messages: { id: string; body: unknown }[], runEnv: Env = env) {
-  const batch = createMessageBatch(
-    "shiprelay-deliveries",
-    messages.map((m) => ({ id: m.id, body: m.body, attempts: 1, timestamp: new Date() })),
-  );
-  const ctx = createExecutionContext();
-  await consumeDeliveries(batch, runEnv);
-  return getQueueResult(batch, ctx);
-}
 
 async function deliveryRow(id: string) {
   return env.DB.prepare("SELECT status, attempt_count, lease_until FROM deliveries WHERE id = ?1")

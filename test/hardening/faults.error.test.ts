@@ -1,13 +1,14 @@
 import { createExecutionContext, createMessageBatch, env, evictDurableObject, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { consumeDeadLetters } from "../../src/delivery/dead-letters";
-import { consumeDeliveries, processDelivery } from "../../src/delivery/consumer";
+import { processDelivery } from "../../src/delivery/consumer";
 import { sweepStuckDeliveries } from "../../src/delivery/sweep";
 import { keyringOf } from "../../src/lib/config";
 import { encryptString } from "../../src/lib/crypto";
 import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import type { CommitFault, OrderSequencer } from "../../src/orders/sequencer";
+import { runDeliveryBatch as runBatch, waitingDeliveries } from "../support/consumer";
 import { mockEndpoint, type MockEndpoint } from "../support/mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship, waitForDeliveryStatus } from "../support/relay";
 
@@ -181,34 +182,8 @@ describe("(d) an endpoint that hangs past the destination's timeout", () => {
 });
 
 describe("(e) a consumer crash mid-batch", () => {
-  /** A workspace whose deliveries wait (paused destinations, no queue message) until a test runs the consumer itself. */
-  async function heldDeliveries(name: string, destinations: number) {
-    const { key, source } = await atoshipWorkspace(name);
-    const endpoints: MockEndpoint[] = [];
-    const dests: { id: string }[] = [];
-    for (let i = 0; i < destinations; i++) {
-      const endpoint = await mockEndpoint();
-      endpoints.push(endpoint);
-      dests.push(await createDestination(key, { url: endpoint.url, status: "paused" }));
-    }
-    expect((await postAtoship(source, atoshipEvent({ data: { order_id: `ord_${name}` } }))).status).toBe(200);
-    const deliveries = [];
-    for (const d of dests) {
-      await env.DB.prepare("UPDATE destinations SET status = 'active' WHERE id = ?1").bind(d.id).run();
-      deliveries.push((await deliveriesOf(key, d.id))[0]!);
-    }
-    return { key, endpoints, dests, deliveries };
-  }
-
-  async function runBatch(messages: { id: string; body: unknown; attempts?: number }[]) {
-    const batch = createMessageBatch("shiprelay-deliveries", messages.map((m) => ({ id: m.id, body: m.body, attempts: m.attempts ?? 1, timestamp: new Date() })));
-    const ctx = createExecutionContext();
-    await consumeDeliveries(batch, env);
-    return getQueueResult(batch, ctx);
-  }
-
   it("one message whose processing throws is retried, the rest of the batch is acked; the retry delivers it once", async () => {
-    const { key, endpoints, dests, deliveries } = await heldDeliveries("crash-one", 2);
+    const { key, endpoints, dests, deliveries } = await waitingDeliveries("crash-one", 2);
     const [broken, fine] = deliveries;
     // Damage one destination: its signing secret sealed with a key this deployment does not have.
     await env.DB.prepare("UPDATE destinations SET signing_secret_enc = 'v1.00000000.AAAAAAAAAAAAAAAA.AAAAAAAAAAAAAAAAAAAAAA==' WHERE id = ?1")
@@ -238,7 +213,7 @@ describe("(e) a consumer crash mid-batch", () => {
   });
 
   it("D1 failing under the consumer (the events table gone): every message is retried, none acked, none lost", async () => {
-    const { key, endpoints, dests, deliveries } = await heldDeliveries("crash-d1", 2);
+    const { key, endpoints, dests, deliveries } = await waitingDeliveries("crash-d1", 2);
     const messages = deliveries.map((d, i) => ({ id: `m-${i}`, body: { delivery_id: d.id, attempt: 1 } }));
     await renameTable("events", "events_away");
     let result;
@@ -258,7 +233,7 @@ describe("(e) a consumer crash mid-batch", () => {
   });
 
   it("(f) a message that exhausted the queue's retries is dead-lettered, and the sweep sends its delivery once", async () => {
-    const { key, endpoints, dests, deliveries } = await heldDeliveries("dead-letter", 1);
+    const { key, endpoints, dests, deliveries } = await waitingDeliveries("dead-letter", 1);
     const body = { delivery_id: deliveries[0]!.id, attempt: 1 };
     // As if the queue had already tried it (the delivery looks recently enqueued).
     await env.DB.prepare("UPDATE deliveries SET enqueued_at = ?2 WHERE id = ?1").bind(deliveries[0]!.id, Date.now()).run();
