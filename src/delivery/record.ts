@@ -1,4 +1,5 @@
 import type { DestinationRow } from "../db/destinations";
+import { jsonColumns, jsonRowsStatements } from "../db/json-rows";
 import { newId } from "../lib/ids";
 import { autoDisablePolicy, disableStatement } from "./auto-disable";
 import type { DispatchResult } from "./dispatch";
@@ -46,9 +47,6 @@ interface PreparedRecord {
   relayWrites: { write: RelayEventWrite; guarded: boolean }[];
 }
 
-/** Rows per multi-row statement: far inside D1's limits on statement and parameter size. */
-const ROWS_PER_STATEMENT = 100;
-
 /**
  * Records the attempts of one consumer batch: for each, the attempt row, the delivery's new
  * state, the destination's health (failure counters, auto-disable), the replay it belongs
@@ -74,8 +72,8 @@ export async function recordAttempts(env: Env, made: MadeAttempt[]): Promise<Pro
   }
 
   const db = env.DB;
-  const attemptRows = chunk(prepared.map(attemptRow), ROWS_PER_STATEMENT).map((rows) => insertAttemptsStatement(db, rows));
-  const deliveryRows = chunk(prepared.map(deliveryUpdateRow), ROWS_PER_STATEMENT).map((rows) => updateDeliveriesStatement(db, rows));
+  const attemptRows = jsonRowsStatements(db, INSERT_ATTEMPTS, prepared.map(attemptRow));
+  const deliveryRows = jsonRowsStatements(db, UPDATE_DELIVERIES, prepared.map(deliveryUpdateRow));
   const own = prepared.flatMap((p) => p.statements);
   // Replay counters read the delivery's replay_id, so they run before the update that clears it.
   const statements = [...attemptRows, ...own, ...deliveryRows];
@@ -247,41 +245,22 @@ function deliveryUpdateRow(p: PreparedRecord) {
   };
 }
 
-function insertAttemptsStatement(db: D1Database, rows: ReturnType<typeof attemptRow>[]): D1PreparedStatement {
-  return db
-    .prepare(
-      `INSERT INTO attempts (id, delivery_id, workspace_id, destination_id, attempt, at, url, status_code, duration_ms, error, response_body, succeeded)
-       SELECT r.value ->> '$.id', r.value ->> '$.delivery_id', r.value ->> '$.workspace_id', r.value ->> '$.destination_id',
-              r.value ->> '$.attempt', r.value ->> '$.at', r.value ->> '$.url', r.value ->> '$.status_code',
-              r.value ->> '$.duration_ms', r.value ->> '$.error', r.value ->> '$.response_body', r.value ->> '$.succeeded'
-         FROM json_each(?1) r`,
-    )
-    .bind(JSON.stringify(rows));
-}
+const ATTEMPT_COLUMNS = [
+  "id", "delivery_id", "workspace_id", "destination_id", "attempt", "at",
+  "url", "status_code", "duration_ms", "error", "response_body", "succeeded",
+];
+const INSERT_ATTEMPTS = `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(", ")})
+  SELECT ${jsonColumns(ATTEMPT_COLUMNS)} FROM json_each(?1) r`;
 
 /** The deliveries' new state; a retry is re-enqueued (enqueued_at), a final state leaves its replay. */
-function updateDeliveriesStatement(db: D1Database, rows: ReturnType<typeof deliveryUpdateRow>[]): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE deliveries
-          SET status = u.status, attempt_count = u.attempt, lease_until = NULL, next_attempt_at = u.next_at,
-              last_status_code = u.status_code, last_error = u.error, updated_at = u.now, completed_at = u.completed_at,
-              enqueued_at = CASE WHEN u.status = 'retrying' THEN u.now ELSE deliveries.enqueued_at END,
-              replay_id = CASE WHEN u.status = 'retrying' THEN deliveries.replay_id ELSE NULL END
-         FROM (SELECT r.value ->> '$.id' AS id, r.value ->> '$.status' AS status, r.value ->> '$.attempt' AS attempt,
-                      r.value ->> '$.next_at' AS next_at, r.value ->> '$.status_code' AS status_code, r.value ->> '$.error' AS error,
-                      r.value ->> '$.now' AS now, r.value ->> '$.completed_at' AS completed_at
-                 FROM json_each(?1) r) AS u
-        WHERE deliveries.id = u.id`,
-    )
-    .bind(JSON.stringify(rows));
-}
-
-function chunk<T>(items: T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
+const UPDATE_COLUMNS = ["id", "status", "attempt", "next_at", "status_code", "error", "now", "completed_at"];
+const UPDATE_DELIVERIES = `UPDATE deliveries
+    SET status = u.status, attempt_count = u.attempt, lease_until = NULL, next_attempt_at = u.next_at,
+        last_status_code = u.status_code, last_error = u.error, updated_at = u.now, completed_at = u.completed_at,
+        enqueued_at = CASE WHEN u.status = 'retrying' THEN u.now ELSE deliveries.enqueued_at END,
+        replay_id = CASE WHEN u.status = 'retrying' THEN deliveries.replay_id ELSE NULL END
+   FROM (SELECT ${jsonColumns(UPDATE_COLUMNS, { aliased: true })} FROM json_each(?1) r) AS u
+  WHERE deliveries.id = u.id`;
 
 /**
  * A replayed delivery's attempt finished: count it on its replay. Runs before the delivery

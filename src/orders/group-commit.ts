@@ -1,6 +1,7 @@
 import { configGuardStatement, isStaleConfig } from "../db/config-version";
 import { enqueueDeliveries, type DeliveryMessage } from "../delivery/messages";
-import type { IngestLogEntry } from "../ingest/ingest-log";
+import { jsonColumns, jsonRowsStatements } from "../db/json-rows";
+import { upsertIngestLogStatements, type IngestLogEntry } from "../ingest/ingest-log";
 
 /** An `events` row as the commit writes it (D1 column names). */
 export interface EventRow {
@@ -62,8 +63,7 @@ interface Waiting {
 
 /** Writes in one flush: a D1 batch of a few statements and one queue send, far inside their limits. */
 const MAX_WRITES_PER_FLUSH = 32;
-/** Rows per multi-row statement, and the JSON size past which a payload gets its own statement. */
-const ROWS_PER_STATEMENT = 100;
+/** The JSON size past which a payload gets its own statement. */
 const LARGE_PAYLOAD_CHARS = 256 * 1024;
 
 /**
@@ -149,66 +149,34 @@ export function writeStatements(db: D1Database, writes: CommitWrite[]): D1Prepar
   const large = payloads.filter((p) => p.raw.length > LARGE_PAYLOAD_CHARS);
   return [
     ...[...guards.values()].map((g) => configGuardStatement(db, g.workspaceId, g.version)),
-    ...rowsStatements(db, INSERT_EVENTS, writes.flatMap((w) => w.events)),
-    ...rowsStatements(db, INSERT_PAYLOADS, small),
+    ...jsonRowsStatements(db, INSERT_EVENTS, writes.flatMap((w) => w.events)),
+    ...jsonRowsStatements(db, INSERT_PAYLOADS, small),
     // A payload near the 1 MiB ingest limit is bound as itself: escaped into a JSON array it
     // could pass D1's 2 MB value limit.
     ...large.map((p) =>
       db.prepare("INSERT INTO event_payloads (event_id, workspace_id, raw) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").bind(p.event_id, p.workspace_id, p.raw),
     ),
-    ...rowsStatements(db, INSERT_DELIVERIES, writes.flatMap((w) => w.deliveries)),
-    ...rowsStatements(
+    ...jsonRowsStatements(db, INSERT_DELIVERIES, writes.flatMap((w) => w.deliveries)),
+    ...upsertIngestLogStatements(
       db,
-      UPSERT_INGEST_LOG,
-      writes.flatMap((w) => w.logs).map(ingestLogRow),
+      writes.flatMap((w) => w.logs),
     ),
   ];
 }
-
-function rowsStatements(db: D1Database, sql: string, rows: object[]): D1PreparedStatement[] {
-  const out: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(db.prepare(sql).bind(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
-  return out;
-}
-
-/** `r.value ->> '$.name'` for each column: rows arrive as one JSON array parameter. */
-const fromJson = (columns: string[]) => columns.map((c) => `r.value ->> '$.${c}'`).join(", ");
 
 const EVENT_COLUMNS = [
   "id", "workspace_id", "source_id", "type", "livemode", "order_key", "order_reference",
   "tracking_number", "sequence", "dedupe_key", "body", "occurred_at", "created_at",
 ];
 const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS.join(", ")})
-  SELECT ${fromJson(EVENT_COLUMNS)} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
+  SELECT ${jsonColumns(EVENT_COLUMNS)} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
 
 const PAYLOAD_COLUMNS = ["event_id", "workspace_id", "raw"];
 const INSERT_PAYLOADS = `INSERT INTO event_payloads (${PAYLOAD_COLUMNS.join(", ")})
-  SELECT ${fromJson(PAYLOAD_COLUMNS)} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
+  SELECT ${jsonColumns(PAYLOAD_COLUMNS)} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
 
 const DELIVERY_COLUMNS = ["id", "workspace_id", "event_id", "destination_id", "event_type", "attempt_limit", "enqueued_at", "order_key", "sequence"];
 const INSERT_DELIVERIES = `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(", ")},
     status, attempt_count, next_attempt_at, created_at, updated_at)
-  SELECT ${fromJson(DELIVERY_COLUMNS)}, 'pending', 0, r.value ->> '$.created_at', r.value ->> '$.created_at', r.value ->> '$.created_at'
+  SELECT ${jsonColumns(DELIVERY_COLUMNS)}, 'pending', 0, r.value ->> '$.created_at', r.value ->> '$.created_at', r.value ->> '$.created_at'
     FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
-
-const LOG_COLUMNS = ["id", "workspace_id", "source_id", "at", "result", "reason", "event_id", "event_ids", "http_status", "detail"];
-/** An upsert, as insertIngestLogStatement (src/ingest/ingest-log.ts). `WHERE true` lets SQLite parse the ON CONFLICT after a SELECT. */
-const UPSERT_INGEST_LOG = `INSERT INTO ingest_log (${LOG_COLUMNS.join(", ")})
-  SELECT ${fromJson(LOG_COLUMNS)} FROM json_each(?1) r WHERE true
-  ON CONFLICT (id) DO UPDATE SET result = excluded.result, reason = excluded.reason, event_id = excluded.event_id,
-    event_ids = excluded.event_ids, http_status = excluded.http_status`;
-
-function ingestLogRow(e: IngestLogEntry) {
-  return {
-    id: e.id,
-    workspace_id: e.workspaceId,
-    source_id: e.sourceId,
-    at: e.at,
-    result: e.result,
-    reason: e.reason,
-    event_id: e.eventIds[0] ?? null,
-    event_ids: JSON.stringify(e.eventIds),
-    http_status: e.httpStatus,
-    detail: JSON.stringify(e.detail),
-  };
-}

@@ -1,0 +1,21 @@
+/**
+ * Multi-row statements: the rows travel as one JSON array bound to `?1` and are read back
+ * with `json_each(?1) r`, so one statement writes many rows whatever D1's limit on bound
+ * parameters (100). Used by the group commit (src/orders/group-commit.ts) and the consumer's
+ * batch-wide attempt record (src/delivery/record.ts).
+ */
+
+/** Rows per statement: far inside D1's limits on statement and parameter size. */
+const ROWS_PER_STATEMENT = 100;
+
+/** `r.value ->> '$.<column>'` for each column, optionally `AS <column>`: the SELECT list over `json_each(?1) r`. */
+export function jsonColumns(columns: string[], opts: { aliased?: boolean } = {}): string {
+  return columns.map((c) => `r.value ->> '$.${c}'${opts.aliased ? ` AS ${c}` : ""}`).join(", ");
+}
+
+/** The statement once per slice of `rows`, each slice bound as its JSON array (none for no rows). */
+export function jsonRowsStatements(db: D1Database, sql: string, rows: object[]): D1PreparedStatement[] {
+  const out: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(db.prepare(sql).bind(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
+  return out;
+}
