@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import { consumeDeadLetters } from "./delivery/dead-letters";
 import { consumeDeliveries } from "./delivery/consumer";
-import { consumeJobs } from "./delivery/jobs";
+import { consumeJobs } from "./jobs/consumer";
 import { runHousekeeping } from "./housekeeping";
 import { RateLimiter } from "./limits/rate-limiter";
 import { OrderSequencer } from "./orders/sequencer";

@@ -1,5 +1,5 @@
 import type { DestinationRow } from "../db/destinations";
-import type { JobMessage } from "./messages";
+import type { JobMessage } from "../jobs/messages";
 
 /**
  * The columns a user's status change writes. A status set by the user replaces the relay's

@@ -1,7 +1,6 @@
 import type { DestinationRow } from "../db/destinations";
 import type { CanonicalEvent, RelayEventType } from "../events/canonical";
-import { deliveryIdOf } from "../ingest/pipeline";
-import { eventIdOf } from "../orders/identity";
+import { deliveryIdOf, eventIdOf } from "../events/ids";
 import { destinationFromSql } from "./destination-row";
 import type { DeliveryMessage } from "./messages";
 import { RELAY_SOURCE_ID, routes } from "./routing";

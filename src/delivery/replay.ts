@@ -1,5 +1,6 @@
 import { newId } from "../lib/ids";
-import { enqueueDeliveries, MAX_SEND_BATCH, type JobMessage } from "./messages";
+import type { JobMessage } from "../jobs/messages";
+import { enqueueDeliveries, MAX_SEND_BATCH } from "./messages";
 
 /**
  * Bulk replay (POST /v1/destinations/:id/replay): re-send every delivery of a destination

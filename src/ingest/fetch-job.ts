@@ -4,7 +4,7 @@ import * as schema from "../db/schema";
 import { openSource } from "../db/sources";
 import { allowInsecureDestinations, keyringOf } from "../lib/config";
 import { guardedFetch } from "../lib/url-safety";
-import type { JobMessage } from "../delivery/messages";
+import type { JobMessage } from "../jobs/messages";
 import { acceptEvents, routingColumns } from "./pipeline";
 import { adapterFor } from "./providers";
 import { AdapterParseError, type NormalizedEvent } from "./providers/types";

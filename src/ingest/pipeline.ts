@@ -4,9 +4,9 @@ import { destinations } from "../db/schema";
 import type { SourceConfig } from "../db/sources";
 import { routes } from "../delivery/routing";
 import { orderShards } from "../lib/config";
-import { toBase32 } from "../lib/encoding";
 import { newId } from "../lib/ids";
-import { dedupeKeyOf, eventIdOf, orderKeyOf, sequencerName } from "../orders/identity";
+import { deliveryIdOf, eventIdOf } from "../events/ids";
+import { dedupeKeyOf, orderKeyOf, sequencerName } from "../orders/identity";
 import type { CommitRequest, CommitResult, PreparedEvent } from "../orders/sequencer";
 import { insertIngestLogStatement, type IngestLogEntry } from "./ingest-log";
 import type { NormalizedEvent } from "./providers/types";
@@ -41,12 +41,6 @@ export interface AcceptInput {
 
 export interface AcceptResult extends CommitResult {
   duplicate: boolean;
-}
-
-/** A delivery's id is derived from its event and destination, so re-running a commit never doubles it. */
-export async function deliveryIdOf(eventId: string, destinationId: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${eventId}|${destinationId}`));
-  return `dlv_${toBase32(new Uint8Array(digest)).slice(0, 26)}`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { adapterFor } from "./providers";
 import { AdapterParseError, type AdapterResult, type NormalizedEvent, type ProviderAdapter } from "./providers/types";
 import { verifyRequest } from "./verification";
 import type { AppEnv } from "../api/app";
-import type { JobMessage } from "../delivery/messages";
+import type { JobMessage } from "../jobs/messages";
 
 /** CONTRACT.md: ingest bodies over 1 MiB are refused 413. */
 export const MAX_INGEST_BYTES = 1024 * 1024;

@@ -1,6 +1,5 @@
 import type { NormalizedEvent } from "../ingest/providers/types";
 import { sha256Hex } from "../lib/crypto";
-import { toBase32 } from "../lib/encoding";
 import { stableStringify } from "../lib/stable-json";
 
 /**
@@ -9,19 +8,13 @@ import { stableStringify } from "../lib/stable-json";
  * - Dedupe key: the provider's own event id where it sends one, else a hash of the payload
  *   without its delivery metadata (the adapter's `dedupe_basis`). Scoped to the source, so
  *   two sources never collide.
- * - Event id: derived from (workspace, source, dedupe key), so the same provider event
- *   always maps to the same `evt_` id — which also makes every D1 write idempotent.
+ * - Event id: `eventIdOf` (src/events/ids.ts), derived from (workspace, source, dedupe key).
  * - Order key: which Durable Object serializes it — `order:<reference>`, else
  *   `tracking:<carrier>:<number>`, else none (deduped but not sequenced).
  */
 export async function dedupeKeyOf(event: NormalizedEvent, fallbackBasis: unknown): Promise<string> {
   if (event.provider_event_id) return `id:${event.provider_event_id}`;
   return `h:${await sha256Hex(stableStringify(event.dedupe_basis ?? fallbackBasis))}`;
-}
-
-export async function eventIdOf(workspaceId: string, sourceId: string, dedupeKey: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${workspaceId}|${sourceId}|${dedupeKey}`));
-  return `evt_${toBase32(new Uint8Array(digest)).slice(0, 26)}`;
 }
 
 export function orderKeyOf(event: Pick<NormalizedEvent, "order" | "shipment">): string | null {

@@ -1,8 +1,8 @@
 import { runFetchJob } from "../ingest/fetch-job";
-import { recordDeadLetter } from "./dead-letters";
-import { drainDestination } from "./drain";
+import { recordDeadLetter } from "../delivery/dead-letters";
+import { drainDestination } from "../delivery/drain";
+import { runReplayStep } from "../delivery/replay";
 import { jobMessageSchema, type JobMessage } from "./messages";
-import { runReplayStep } from "./replay";
 
 /** The jobs queue's consumer: drains, provider resource fetches, replays. */
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
