@@ -6,7 +6,7 @@ import { attempts, deliveries, DELIVERY_STATUSES, eventPayloads, events, type De
 import { canonicalEventSchema, type CanonicalEvent } from "../events/canonical";
 import { notFound } from "../lib/errors";
 import type { createRouter } from "./app";
-import { deliveryView } from "./deliveries";
+import { deliveryView } from "./deliveries/view";
 import { errorResponses, idParam } from "./openapi";
 import { decodeCursor, iso, msOf, page, pageQuerySchema, timeRangeSchema } from "./pagination";
 

@@ -1,9 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
 import { dbOf } from "../db/client";
 import { getDestinationRow } from "../db/destinations";
-import { replays } from "../db/schema";
-import { createReplay, REPLAY_STATUSES, replayProgress, type ReplayFilter } from "../delivery/replay";
+import { createReplay, getReplayProgress, REPLAY_STATUSES, type ReplayFilter } from "../delivery/replay";
 import { badRequest, notFound } from "../lib/errors";
 import type { createRouter } from "./app";
 import { errorResponses, idParam, jsonBody } from "./openapi";
@@ -76,23 +74,18 @@ export function registerReplayRoutes(app: ReturnType<typeof createRouter>) {
   });
 
   app.openapi(routes.get, async (c) => {
-    const row = await dbOf(c.env)
-      .select()
-      .from(replays)
-      .where(and(eq(replays.workspaceId, c.get("workspaceId")), eq(replays.id, c.req.valid("param").id)))
-      .get();
-    if (!row) throw notFound("replay");
-    const filter = row.filter as unknown as ReplayFilter;
-    const progress = await replayProgress(c.env, row);
+    const found = await getReplayProgress(c.env, c.get("workspaceId"), c.req.valid("param").id);
+    if (!found) throw notFound("replay");
+    const { replay, filter, progress } = found;
     return c.json(
       {
-        id: row.id,
-        destination_id: row.destinationId,
+        id: replay.id,
+        destination_id: replay.destinationId,
         status: filter.status,
         since: iso(filter.since),
         until: iso(filter.until),
         ...progress,
-        created_at: iso(row.createdAt)!,
+        created_at: iso(replay.createdAt)!,
       },
       200,
     );

@@ -6,7 +6,7 @@ import { openDestination } from "../db/destinations";
 import { renderBody } from "../delivery/body";
 import { DELIVERY_STATUSES, type DeliveryStatus } from "../db/schema";
 import { EVENT_TYPES } from "../events/canonical";
-import { requeueDelivery } from "../api/deliveries";
+import { requeueDelivery } from "../delivery/requeue";
 import { ApiError, notFound } from "../lib/errors";
 import { Badge, CsrfField, Flash, pretty, render, Time } from "./layout";
 import {

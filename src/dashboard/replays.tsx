@@ -2,11 +2,10 @@ import type { Hono } from "hono";
 import { raw } from "hono/html";
 import { dbOf } from "../db/client";
 import { getDestinationRow } from "../db/destinations";
-import { createReplay, replayProgress, type ReplayFilter } from "../delivery/replay";
+import { createReplay, getReplayProgress } from "../delivery/replay";
 import { ApiError, notFound } from "../lib/errors";
 import { parseDateInput } from "./events";
 import { formatTime, render } from "./layout";
-import { getReplay } from "./queries";
 import type { DashboardEnv } from "./session";
 
 /** A replay's progress as `GET /v1/replays/:id` reports it, plus what it was asked for. */
@@ -24,11 +23,10 @@ interface ReplayView {
 }
 
 async function replayView(env: Env, workspaceId: string, id: string): Promise<ReplayView | undefined> {
-  const row = await getReplay(dbOf(env), workspaceId, id);
-  if (!row) return undefined;
-  const filter = row.filter as unknown as ReplayFilter;
-  const progress = await replayProgress(env, row);
-  return { id: row.id, destination_id: row.destinationId, ...progress, status: filter.status, since: filter.since, until: filter.until };
+  const found = await getReplayProgress(env, workspaceId, id);
+  if (!found) return undefined;
+  const { replay, filter, progress } = found;
+  return { id: replay.id, destination_id: replay.destinationId, ...progress, status: filter.status, since: filter.since, until: filter.until };
 }
 
 /**

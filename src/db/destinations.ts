@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, like } from "drizzle-orm";
 import type { DestinationAuth } from "../delivery/send";
 import { decryptJson, decryptString, type Keyring } from "../lib/crypto";
 import type { Db } from "./client";
@@ -47,3 +47,65 @@ export async function getDestinationRow(db: Db, workspaceId: string, id: string)
 export const DEFAULT_SCHEDULE_SECONDS = [60, 300, 1800, 7200, 86400];
 export const DEFAULT_MAX_ATTEMPTS = 6;
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+// --- added by h1: destination health, written by the consumer's record (src/delivery/record.ts)
+
+/** The auto-disable thresholds in force for one destination (src/delivery/auto-disable.ts). */
+export interface DisableThresholds {
+  afterFailedDeliveries: number;
+  afterFailingSeconds: number;
+}
+
+/** A success clears the failure record. */
+export function clearFailuresStatement(d1: D1Database, destinationId: string): D1PreparedStatement {
+  return d1.prepare("UPDATE destinations SET consecutive_failures = 0, failing_since = NULL WHERE id = ?1").bind(destinationId);
+}
+
+/** A failed attempt starts the failing period; a delivery failed for good also counts once in a row. */
+export function countFailureStatement(d1: D1Database, destinationId: string, failedForGood: boolean, now: number): D1PreparedStatement {
+  return d1
+    .prepare(
+      `UPDATE destinations SET consecutive_failures = consecutive_failures + ?2, failing_since = coalesce(failing_since, ?3)
+        WHERE id = ?1`,
+    )
+    .bind(destinationId, failedForGood ? 1 : 0, now);
+}
+
+/**
+ * The one statement that disables a destination, run in the attempt's batch right after its
+ * failure counters moved, so it judges the counters as they now are (not as this consumer
+ * last read them). Only an `active` destination flips, so exactly one attempt wins the
+ * transition; it stamps `disabled_at = now`, which the relay event of the same batch uses
+ * as its guard. RETURNING says whether this attempt did it.
+ */
+export function disableStatement(
+  d1: D1Database,
+  destinationId: string,
+  policy: DisableThresholds,
+  gone: { statusCode: number } | null,
+  now: number,
+): D1PreparedStatement {
+  return d1
+    .prepare(
+      `UPDATE destinations SET status = 'disabled', disabled_at = ?2, updated_at = ?2,
+              disabled_reason = CASE
+                WHEN ?3 IS NOT NULL THEN ?3
+                WHEN ?4 > 0 AND consecutive_failures >= ?4 THEN consecutive_failures || ' deliveries in a row failed'
+                ELSE 'every delivery attempt failed since ' || strftime('%Y-%m-%dT%H:%M:%SZ', failing_since / 1000, 'unixepoch')
+              END
+        WHERE id = ?1 AND status = 'active' AND (
+              ?3 IS NOT NULL
+              OR (?4 > 0 AND consecutive_failures >= ?4)
+              OR (?5 > 0 AND failing_since IS NOT NULL AND failing_since <= ?2 - ?5 * 1000))
+        RETURNING disabled_reason`,
+    )
+    .bind(destinationId, now, gone ? `the endpoint answered ${gone.statusCode} Gone` : null, policy.afterFailedDeliveries, policy.afterFailingSeconds);
+}
+
+/** The workspace's destinations that may take relay events (any status: inactive ones hold them). */
+export async function relaySubscriberRows(db: Db, workspaceId: string): Promise<DestinationRow[]> {
+  return db
+    .select()
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), like(destinations.events, "%relay.%")));
+}

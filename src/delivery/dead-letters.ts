@@ -1,11 +1,11 @@
+import { forgetQueueMessage } from "../db/deliveries";
+import { insertDeadLetter } from "../db/dead-letters";
 import { newId } from "../lib/ids";
 import { deliveryMessageSchema } from "./messages";
 
 /** Keeps a queue message that could not be processed, so it is never silently lost. */
 export async function recordDeadLetter(env: Env, queue: string, body: unknown, why: string): Promise<void> {
-  await env.DB.prepare("INSERT INTO dead_letters (id, queue, body, at) VALUES (?1, ?2, ?3, ?4)")
-    .bind(newId("dlq"), queue, JSON.stringify({ why, body }), Date.now())
-    .run();
+  await insertDeadLetter(env.DB, { id: newId("dlq"), queue, body: JSON.stringify({ why, body }), at: Date.now() });
 }
 
 /**
@@ -20,14 +20,7 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     try {
       await recordDeadLetter(env, batch.queue, msg.body, "exhausted the queue's retries");
       const delivery = deliveryMessageSchema.safeParse(msg.body);
-      if (delivery.success) {
-        await env.DB.prepare(
-          `UPDATE deliveries SET enqueued_at = NULL, lease_until = NULL
-            WHERE id = ?1 AND attempt_count = ?2 AND status IN ('pending', 'retrying')`,
-        )
-          .bind(delivery.data.delivery_id, delivery.data.attempt - 1)
-          .run();
-      }
+      if (delivery.success) await forgetQueueMessage(env.DB, delivery.data.delivery_id, delivery.data.attempt - 1);
       msg.ack();
     } catch {
       msg.retry({ delaySeconds: 60 });

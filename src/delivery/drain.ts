@@ -1,3 +1,4 @@
+import { takeHeldPage } from "../db/deliveries";
 import { enqueueDeliveries, MAX_SEND_BATCH } from "./messages";
 
 /** Pages one drain job sends before it hands over to the next job (bounded work per message). */
@@ -16,25 +17,11 @@ export async function drainDestination(
 ): Promise<{ sent: number; more: boolean }> {
   let sent = 0;
   for (let pageNo = 0; pageNo < maxPages; pageNo++) {
-    const now = Date.now();
-    const { results } = await env.DB.prepare(
-      `UPDATE deliveries SET enqueued_at = ?2, next_attempt_at = min(next_attempt_at, ?2)
-        WHERE id IN (
-          SELECT id FROM deliveries
-           WHERE destination_id = ?1 AND status IN ('pending', 'retrying') AND enqueued_at IS NULL
-           ORDER BY created_at, id LIMIT ?3)
-        RETURNING id, attempt_count, created_at`,
-    )
-      .bind(destinationId, now, MAX_SEND_BATCH)
-      .all<{ id: string; attempt_count: number; created_at: number }>();
-    if (results.length === 0) return { sent, more: false };
-    results.sort((a, b) => a.created_at - b.created_at || (a.id < b.id ? -1 : 1));
-    await enqueueDeliveries(
-      env.DELIVERIES,
-      results.map((r) => ({ delivery_id: r.id, attempt: r.attempt_count + 1 })),
-    );
-    sent += results.length;
-    if (results.length < MAX_SEND_BATCH) return { sent, more: false };
+    const page = await takeHeldPage(env.DB, destinationId, Date.now(), MAX_SEND_BATCH);
+    if (page.length === 0) return { sent, more: false };
+    await enqueueDeliveries(env.DELIVERIES, page.map((r) => ({ delivery_id: r.id, attempt: r.attemptCount + 1 })));
+    sent += page.length;
+    if (page.length < MAX_SEND_BATCH) return { sent, more: false };
   }
   return { sent, more: true };
 }

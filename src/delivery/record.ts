@@ -1,7 +1,9 @@
-import type { DestinationRow } from "../db/destinations";
-import { jsonColumns, jsonRowsStatements } from "../db/json-rows";
+import { insertAttemptsStatements, type NewAttempt } from "../db/attempts";
+import { finishStatements, type Finish } from "../db/deliveries";
+import { clearFailuresStatement, countFailureStatement, disableStatement, type DestinationRow } from "../db/destinations";
+import { countFinishedStatement } from "../db/replays";
 import { newId } from "../lib/ids";
-import { autoDisablePolicy, disableStatement } from "./auto-disable";
+import { autoDisablePolicy } from "./auto-disable";
 import type { DispatchResult } from "./dispatch";
 import { enqueueEach, type DelayedMessage } from "./messages";
 import { releaseNext } from "./ordering";
@@ -72,8 +74,8 @@ export async function recordAttempts(env: Env, made: MadeAttempt[]): Promise<Pro
   }
 
   const db = env.DB;
-  const attemptRows = jsonRowsStatements(db, INSERT_ATTEMPTS, prepared.map(attemptRow));
-  const deliveryRows = jsonRowsStatements(db, UPDATE_DELIVERIES, prepared.map(deliveryUpdateRow));
+  const attemptRows = insertAttemptsStatements(db, prepared.map(attemptRow));
+  const deliveryRows = finishStatements(db, prepared.map(finishRow));
   const own = prepared.flatMap((p) => p.statements);
   // Replay counters read the delivery's replay_id, so they run before the update that clears it.
   const statements = [...attemptRows, ...own, ...deliveryRows];
@@ -142,22 +144,13 @@ async function prepareRecord(
   const delay = status === "retrying" ? retryDelaySeconds(destination.scheduleSeconds, attempt, outcome.retryAfterSeconds) : 0;
 
   const statements: D1PreparedStatement[] = [];
-  if (final && delivery.replayId) statements.push(countForReplay(db, delivery.id, status === "succeeded", now));
+  if (final && delivery.replayId) statements.push(countFinishedStatement(db, delivery.id, status === "succeeded", now));
 
   // Health: a success clears the failure record; a failure extends it (a delivery failed for good counts once).
   if (outcome.ok) {
-    if (destination.consecutiveFailures > 0 || destination.failingSince !== null) {
-      statements.push(db.prepare("UPDATE destinations SET consecutive_failures = 0, failing_since = NULL WHERE id = ?1").bind(destination.id));
-    }
+    if (destination.consecutiveFailures > 0 || destination.failingSince !== null) statements.push(clearFailuresStatement(db, destination.id));
   } else {
-    statements.push(
-      db
-        .prepare(
-          `UPDATE destinations SET consecutive_failures = consecutive_failures + ?2, failing_since = coalesce(failing_since, ?3)
-            WHERE id = ?1`,
-        )
-        .bind(destination.id, status === "failed" ? 1 : 0, now),
-    );
+    statements.push(countFailureStatement(db, destination.id, status === "failed", now));
   }
   let disableAt: number | null = null;
   if (!outcome.ok) {
@@ -212,65 +205,35 @@ async function prepareRecord(
   return { made, status, delay, statements, disableAt, relayWrites };
 }
 
-function attemptRow(p: PreparedRecord) {
+function attemptRow(p: PreparedRecord): NewAttempt {
   const { delivery, attempt, result, now } = p.made;
   const o = result.outcome;
   return {
     id: newId("att", now),
-    delivery_id: delivery.id,
-    workspace_id: delivery.workspaceId,
-    destination_id: delivery.destinationId,
+    deliveryId: delivery.id,
+    workspaceId: delivery.workspaceId,
+    destinationId: delivery.destinationId,
     attempt,
     at: now - o.durationMs,
     url: o.url,
-    status_code: o.statusCode,
-    duration_ms: o.durationMs,
+    statusCode: o.statusCode,
+    durationMs: o.durationMs,
     error: o.error,
-    response_body: o.responseBody,
-    succeeded: o.ok ? 1 : 0,
+    responseBody: o.responseBody,
+    succeeded: o.ok,
   };
 }
 
-function deliveryUpdateRow(p: PreparedRecord) {
+function finishRow(p: PreparedRecord): Finish {
   const { delivery, attempt, result, now } = p.made;
   return {
     id: delivery.id,
     status: p.status,
-    attempt,
-    next_at: now + p.delay * 1000,
-    status_code: result.outcome.statusCode,
-    error: result.outcome.error,
-    now,
-    completed_at: p.status === "retrying" ? null : now,
+    attemptCount: attempt,
+    nextAttemptAt: now + p.delay * 1000,
+    lastStatusCode: result.outcome.statusCode,
+    lastError: result.outcome.error,
+    updatedAt: now,
+    completedAt: p.status === "retrying" ? null : now,
   };
-}
-
-const ATTEMPT_COLUMNS = [
-  "id", "delivery_id", "workspace_id", "destination_id", "attempt", "at",
-  "url", "status_code", "duration_ms", "error", "response_body", "succeeded",
-];
-const INSERT_ATTEMPTS = `INSERT INTO attempts (${ATTEMPT_COLUMNS.join(", ")})
-  SELECT ${jsonColumns(ATTEMPT_COLUMNS)} FROM json_each(?1) r`;
-
-/** The deliveries' new state; a retry is re-enqueued (enqueued_at), a final state leaves its replay. */
-const UPDATE_COLUMNS = ["id", "status", "attempt", "next_at", "status_code", "error", "now", "completed_at"];
-const UPDATE_DELIVERIES = `UPDATE deliveries
-    SET status = u.status, attempt_count = u.attempt, lease_until = NULL, next_attempt_at = u.next_at,
-        last_status_code = u.status_code, last_error = u.error, updated_at = u.now, completed_at = u.completed_at,
-        enqueued_at = CASE WHEN u.status = 'retrying' THEN u.now ELSE deliveries.enqueued_at END,
-        replay_id = CASE WHEN u.status = 'retrying' THEN deliveries.replay_id ELSE NULL END
-   FROM (SELECT ${jsonColumns(UPDATE_COLUMNS, { aliased: true })} FROM json_each(?1) r) AS u
-  WHERE deliveries.id = u.id`;
-
-/**
- * A replayed delivery's attempt finished: count it on its replay. Runs before the delivery
- * update that clears `replay_id`, in the same batch, so each replayed delivery counts once.
- */
-function countForReplay(db: D1Database, deliveryId: string, succeeded: boolean, now: number): D1PreparedStatement {
-  return db
-    .prepare(
-      `UPDATE replays SET succeeded = succeeded + ?2, failed = failed + ?3, updated_at = ?4
-        WHERE id = (SELECT replay_id FROM deliveries WHERE id = ?1)`,
-    )
-    .bind(deliveryId, succeeded ? 1 : 0, succeeded ? 0 : 1, now);
 }

@@ -18,3 +18,11 @@ export function retryDelaySeconds(
 
 /** HTTP statuses that mean "stop sending here": the destination is disabled. */
 export const GONE_STATUSES = new Set([410]);
+
+/**
+ * How long a queue message waits before the queue tries it again after its consumer failed
+ * (D1 unavailable …): `base` seconds doubled per earlier try, at most 2^8 times, capped at 1 h.
+ */
+export function queueRetryDelaySeconds(baseSeconds: number, attempts: number): number {
+  return Math.min(baseSeconds * 2 ** Math.min(attempts, 8), 3600);
+}

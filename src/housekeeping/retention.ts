@@ -1,3 +1,7 @@
+import { deleteAttemptsOfExpiredStatement } from "../db/attempts";
+import { deleteDeadLettersBefore } from "../db/dead-letters";
+import { deleteExpiredStatement, expiredDeliveryIds } from "../db/deliveries";
+import { deleteDoneBefore } from "../db/replays";
 import { retentionDays } from "../lib/config";
 
 const DAY_MS = 86_400_000;
@@ -62,21 +66,12 @@ export async function purgeExpired(env: Env, now: number, opts: PurgeOptions = {
     return total;
   };
 
-  const finished = `status IN ('succeeded', 'failed') AND coalesce(completed_at, updated_at) < ?2`;
   const deliveries = await drain(true, async (ws, limit) => {
-    const { results } = await db
-      .prepare(`SELECT id FROM deliveries WHERE workspace_id = ?1 AND created_at < ?2 AND ${finished} LIMIT ?3`)
-      .bind(ws, cutoff, limit)
-      .all<{ id: string }>();
-    if (results.length === 0) return 0;
-    const ids = JSON.stringify(results.map((r) => r.id));
+    const ids = await expiredDeliveryIds(db, ws!, cutoff, limit);
+    if (ids.length === 0) return 0;
+    const json = JSON.stringify(ids);
     // Both statements re-check the state: a manual retry in between keeps its delivery and attempts.
-    const [, removed] = await db.batch([
-      db
-        .prepare(`DELETE FROM attempts WHERE delivery_id IN (SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?1)) AND ${finished})`)
-        .bind(ids, cutoff),
-      db.prepare(`DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?1)) AND ${finished}`).bind(ids, cutoff),
-    ]);
+    const [, removed] = await db.batch([deleteAttemptsOfExpiredStatement(db, json, cutoff), deleteExpiredStatement(db, json, cutoff)]);
     return removed!.meta.changes;
   });
 
@@ -101,27 +96,8 @@ export async function purgeExpired(env: Env, now: number, opts: PurgeOptions = {
     return r.meta.changes;
   });
 
-  const deadLetters = await drain(false, async (_ws, limit) => {
-    const r = await db
-      .prepare(`DELETE FROM dead_letters WHERE id IN (SELECT id FROM dead_letters WHERE at < ?1 LIMIT ?2)`)
-      .bind(cutoff, limit)
-      .run();
-    return r.meta.changes;
-  });
-
-  const replays = await drain(false, async (_ws, limit) => {
-    const r = await db
-      .prepare(
-        `DELETE FROM replays WHERE id IN (
-           SELECT r.id FROM replays r
-            WHERE r.walked_at IS NOT NULL AND r.walked_at < ?1 AND r.updated_at < ?1
-              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.replay_id = r.id)
-            LIMIT ?2)`,
-      )
-      .bind(cutoff, limit)
-      .run();
-    return r.meta.changes;
-  });
+  const deadLetters = await drain(false, (_ws, limit) => deleteDeadLettersBefore(db, cutoff, limit));
+  const replays = await drain(false, (_ws, limit) => deleteDoneBefore(db, cutoff, limit));
 
   return { deliveries, events, ingest_log: ingestLog, dead_letters: deadLetters, replays };
 }

@@ -2,6 +2,7 @@ import { runFetchJob } from "../ingest/fetch-job";
 import { recordDeadLetter } from "../delivery/dead-letters";
 import { drainDestination } from "../delivery/drain";
 import { runReplayStep } from "../delivery/replay";
+import { queueRetryDelaySeconds } from "../delivery/retry-policy";
 import { jobMessageSchema, type JobMessage } from "./messages";
 
 /** The jobs queue's consumer: drains, provider resource fetches, replays. */
@@ -31,7 +32,7 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
       msg.ack();
     } catch (err) {
       console.error(JSON.stringify({ level: "error", msg: "job failed", kind: job.kind, error: (err as Error).message }));
-      msg.retry({ delaySeconds: Math.min(10 * 2 ** Math.min(msg.attempts, 8), 3600) });
+      msg.retry({ delaySeconds: queueRetryDelaySeconds(10, msg.attempts) });
     }
   }
 }

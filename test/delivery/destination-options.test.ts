@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { processDelivery } from "../../src/delivery/consumer";
+import { processDelivery } from "../support/consumer";
 import { mockEndpoint } from "../support/mock";
 import { api, atoshipEvent, createDestination, postAtoship } from "../support/relay";
 import { bodyOf, deliveriesOf, rig, sendEvent, settle, waitForDelivery } from "./helpers";

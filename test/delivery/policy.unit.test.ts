@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { autoDisablePolicy, DEFAULT_AUTO_DISABLE_FAILURES, DEFAULT_AUTO_DISABLE_SECONDS } from "../../src/delivery/auto-disable";
 import { renderBody } from "../../src/delivery/body";
-import { hopDelaySeconds } from "../../src/delivery/consumer";
+import { hopDelaySeconds } from "../../src/delivery/decide";
 import { failsOver } from "../../src/delivery/dispatch";
 import { MAX_QUEUE_DELAY_SECONDS } from "../../src/delivery/messages";
 import { burstFor } from "../../src/delivery/pacing";

@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
-import { processDelivery } from "../../src/delivery/consumer";
+import { processDelivery } from "../support/consumer";
 import { sweepStuckDeliveries } from "../../src/delivery/sweep";
 import { mockEndpoint } from "../support/mock";
 import { api } from "../support/relay";

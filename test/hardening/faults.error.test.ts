@@ -1,7 +1,7 @@
 import { createExecutionContext, createMessageBatch, env, evictDurableObject, getQueueResult, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { consumeDeadLetters } from "../../src/delivery/dead-letters";
-import { processDelivery } from "../../src/delivery/consumer";
+import { processDelivery } from "../support/consumer";
 import { sweepStuckDeliveries } from "../../src/delivery/sweep";
 import { keyringOf } from "../../src/lib/config";
 import { encryptString } from "../../src/lib/crypto";

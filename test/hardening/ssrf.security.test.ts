@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { processDelivery } from "../../src/delivery/consumer";
+import { processDelivery } from "../support/consumer";
 import { mockEndpoint } from "../support/mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, createSource, createWorkspace, ingestPath, postAtoship, waitForDeliveryStatus } from "../support/relay";
 import { callApp, rsaSigner, SECURE_ENV } from "./helpers";

@@ -1,6 +1,8 @@
 import { createExecutionContext, createMessageBatch, env, getQueueResult } from "cloudflare:test";
 import { expect } from "vitest";
-import { consumeDeliveries } from "../../src/delivery/consumer";
+import { consumeDeliveries, processDeliveries } from "../../src/delivery/consumer";
+import type { ProcessResult } from "../../src/delivery/decide";
+import type { DeliveryMessage } from "../../src/delivery/messages";
 import { mockEndpoint, type MockEndpoint } from "./mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship } from "./relay";
 
@@ -38,4 +40,11 @@ export async function runDeliveryBatch(messages: { id: string; body: unknown; at
   const ctx = createExecutionContext();
   await consumeDeliveries(batch, runEnv);
   return getQueueResult(batch, ctx);
+}
+
+/** One message through the consumer's steps on its own, at `now`: what became of it (its failure thrown). */
+export async function processDelivery(runEnv: Env, msg: DeliveryMessage, now = Date.now()): Promise<ProcessResult> {
+  const [outcome] = await processDeliveries(runEnv, [msg], now);
+  if (outcome!.status === "rejected") throw outcome!.reason;
+  return outcome!.value;
 }

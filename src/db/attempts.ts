@@ -1,0 +1,38 @@
+import { and, asc, eq } from "drizzle-orm";
+import type { Db } from "./client";
+import { STILL_EXPIRED_IDS_SQL } from "./deliveries";
+import { jsonColumns, jsonRowsStatements } from "./json-rows";
+import { columnNames, rowToDriver } from "./rows";
+import { attempts } from "./schema";
+
+/** The `attempts` table: one row per HTTP attempt of a delivery, written once, never updated. */
+
+export type Attempt = typeof attempts.$inferSelect;
+export type NewAttempt = typeof attempts.$inferInsert;
+
+const COLUMNS = columnNames(attempts);
+const INSERT_ATTEMPTS = `INSERT INTO attempts (${COLUMNS.join(", ")})
+  SELECT ${jsonColumns(COLUMNS)} FROM json_each(?1) r`;
+
+/** The attempt rows of a consumer batch: one statement per 100 rows. */
+export function insertAttemptsStatements(d1: D1Database, rows: NewAttempt[]): D1PreparedStatement[] {
+  return jsonRowsStatements(
+    d1,
+    INSERT_ATTEMPTS,
+    rows.map((r) => rowToDriver(attempts, r)),
+  );
+}
+
+/** A delivery's attempts, oldest first, as a query (to run inside a `db.batch`). */
+export function attemptsOfDeliveryQuery(db: Db, workspaceId: string, deliveryId: string) {
+  return db
+    .select()
+    .from(attempts)
+    .where(and(eq(attempts.workspaceId, workspaceId), eq(attempts.deliveryId, deliveryId)))
+    .orderBy(asc(attempts.attempt));
+}
+
+/** Deletes the attempts of the deliveries of the JSON id array that are still past retention (src/db/deliveries.ts). */
+export function deleteAttemptsOfExpiredStatement(d1: D1Database, idsJson: string, cutoff: number): D1PreparedStatement {
+  return d1.prepare(`DELETE FROM attempts WHERE delivery_id IN (${STILL_EXPIRED_IDS_SQL})`).bind(idsJson, cutoff);
+}
