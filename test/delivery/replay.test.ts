@@ -102,6 +102,34 @@ describe("replay of a time range", () => {
     expect(reqs[1]!.headers["webhook-id"]).toBe(reqs[0]!.headers["webhook-id"]);
   });
 
+  it("reopens a replayed delivery as a manual retry does: one more attempt at least, and never fewer than it had left", async () => {
+    const r = await rig();
+    const eventId = await sendEvent(r);
+    await waitForDelivery(r.key, r.destination.id, eventId, "succeeded");
+    // One failed with attempts to spare (failed without exhausting them, e.g. its event was deleted), one exhausted.
+    const seedFailed = (id: string, count: number, limit: number) =>
+      env.DB.prepare(
+        `INSERT INTO deliveries (id, workspace_id, event_id, destination_id, event_type, status, attempt_count, attempt_limit,
+           next_attempt_at, created_at, updated_at, completed_at)
+         VALUES (?1, ?2, ?3, ?4, 'label.created', 'failed', ?5, ?6, ?7, ?7, ?7, ?7)`,
+      )
+        .bind(id, r.workspaceId, eventId, r.destination.id, count, limit, T0)
+        .run();
+    await seedFailed("dlv_seedlimitspare", 1, 4);
+    await seedFailed("dlv_seedlimitspent", 2, 2);
+
+    const res = await api("POST", `/v1/destinations/${r.destination.id}/replay`, { token: r.key, body: { since: iso(T0), status: "failed" } });
+    expect(res.status, res.text).toBe(202);
+    expect(res.json.queued).toBe(2);
+    await eventually(async () => (await replayStatus(r.key, res.json.id)).done);
+    const limits = await env.DB.prepare("SELECT id, attempt_limit FROM deliveries WHERE id IN ('dlv_seedlimitspare', 'dlv_seedlimitspent') ORDER BY id")
+      .all<{ id: string; attempt_limit: number }>();
+    expect(limits.results).toEqual([
+      { id: "dlv_seedlimitspare", attempt_limit: 4 },
+      { id: "dlv_seedlimitspent", attempt_limit: 3 },
+    ]);
+  });
+
   it("defaults to every failed delivery when sent without a body", async () => {
     const r = await rig({ retry: { max_attempts: 1 } }, { responses: [{ status: 500 }], default: { status: 200 } });
     const eventId = await sendEvent(r);
