@@ -1,6 +1,6 @@
 import { and, asc, eq } from "drizzle-orm";
 import type { Db } from "./client";
-import { STILL_EXPIRED_IDS_SQL } from "./deliveries";
+import { STILL_EXPIRED_IDS_SQL } from "./deliveries-pages";
 import { jsonColumns, jsonRowsStatements } from "./json-rows";
 import { columnNames, rowToDriver } from "./rows";
 import { attempts } from "./schema";

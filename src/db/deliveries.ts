@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, or, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import type { DestinationRow } from "./destinations";
 import { jsonColumns, jsonRowsStatements } from "./json-rows";
@@ -7,7 +7,10 @@ import { deliveries, destinations, type DeliveryStatus } from "./schema";
 
 /**
  * The `deliveries` table: every statement that reads or writes it, and the named transitions
- * of its state machine. This module is the only place that knows which statuses are open.
+ * of its state machine; its paged walks (drain, sweep, replay, retention) are in
+ * src/db/deliveries-pages.ts and the API's reads in src/db/deliveries-reads.ts. These three
+ * are the only modules that write SQL against `deliveries`; this one alone knows which
+ * statuses are open.
  *
  *   pending ──attempt fails──▶ retrying ──attempt fails, none left──▶ failed
  *      └──────────┴──attempt succeeds──▶ succeeded
@@ -31,7 +34,7 @@ export function isOpen(status: DeliveryStatus): boolean {
 /** The statuses of a delivery that is done: only a reopen moves it again. */
 export const FINISHED_STATUSES = ["succeeded", "failed"] as const satisfies readonly DeliveryStatus[];
 
-const statusIn = (column: string, statuses: readonly DeliveryStatus[]) => `${column} IN (${statuses.map((s) => `'${s}'`).join(", ")})`;
+export const statusIn = (column: string, statuses: readonly DeliveryStatus[]) => `${column} IN (${statuses.map((s) => `'${s}'`).join(", ")})`;
 
 /** SQL: `<column> IN ('pending', 'retrying')`, the column given as it is to be written (alias, unary `+`). */
 export function openSql(column: string): string {
@@ -229,77 +232,14 @@ export async function releaseNextOfOrder(
   return next && { id: next.id, attemptCount: next.attempt_count, nextAttemptAt: next.next_attempt_at };
 }
 
-// ---------------------------------------------------------------- drain and sweep
-
-/** A delivery marked enqueued, to be put on the queue for its next attempt. */
-export interface Enqueued {
-  id: string;
-  attemptCount: number;
-  createdAt: number;
-}
-
-const enqueuedOf = (r: { id: string; attempt_count: number; created_at: number }): Enqueued => ({
-  id: r.id,
-  attemptCount: r.attempt_count,
-  createdAt: r.created_at,
-});
-
-/**
- * The drain's page: up to `limit` held deliveries of a destination, oldest first, marked
- * enqueued (and due now at the latest) before they are sent, so a crash leaves one page to the sweep.
- */
-export async function takeHeldPage(d1: D1Database, destinationId: string, now: number, limit: number): Promise<Enqueued[]> {
-  const { results } = await d1
-    .prepare(
-      `UPDATE deliveries SET enqueued_at = ?2, next_attempt_at = min(next_attempt_at, ?2)
-        WHERE id IN (
-          SELECT id FROM deliveries
-           WHERE destination_id = ?1 AND ${openSql("status")} AND enqueued_at IS NULL
-           ORDER BY created_at, id LIMIT ?3)
-        RETURNING id, attempt_count, created_at`,
-    )
-    .bind(destinationId, now, limit)
-    .all<{ id: string; attempt_count: number; created_at: number }>();
-  return results.map(enqueuedOf).sort(byCreation);
-}
-
-/**
- * The sweep's page: open deliveries of active destinations, due, not leased, whose last queue
- * message is older than `stuckBefore` (or that have none), marked enqueued now — except a
- * per-order delivery parked behind an earlier open one, which its release will send.
- */
-export async function takeStuckPage(d1: D1Database, now: number, stuckBefore: number, limit: number): Promise<Enqueued[]> {
-  const { results } = await d1
-    .prepare(
-      `UPDATE deliveries SET enqueued_at = ?1
-        WHERE id IN (
-          SELECT d.id FROM deliveries d JOIN destinations dst ON dst.id = d.destination_id
-           WHERE ${openSql("d.status")} AND dst.status = 'active'
-             AND d.next_attempt_at <= ?2
-             AND (d.lease_until IS NULL OR d.lease_until < ?1)
-             AND (d.enqueued_at IS NULL OR d.enqueued_at <= ?2)
-             AND NOT (dst.ordering = 'per_order' AND d.order_key IS NOT NULL AND d.sequence IS NOT NULL AND ${EARLIER_OPEN_SQL})
-           ORDER BY d.next_attempt_at LIMIT ?3)
-        RETURNING id, attempt_count, created_at`,
-    )
-    .bind(now, stuckBefore, limit)
-    .all<{ id: string; attempt_count: number; created_at: number }>();
-  return results.map(enqueuedOf);
-}
-
-/** Oldest first, so a destination that cares about order gets a page in order. */
-function byCreation(a: Enqueued, b: Enqueued): number {
-  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1);
-}
-
-// ---------------------------------------------------------------- reopen (manual retry, replay)
+// ---------------------------------------------------------------- reopen (manual retry; a replay reopens pages, src/db/deliveries-pages.ts)
 
 /**
  * The columns of a reopened delivery: open again, due and enqueued now, not leased, not
  * completed. Its limit becomes `max(attempt_limit, attempt_count + 1)`: at least one more
  * attempt, and never fewer than it still had.
  */
-function reopened(now: number) {
+export function reopenedColumns(now: number) {
   return {
     status: REOPENED_STATUS,
     attemptLimit: sql<number>`max(${deliveries.attemptLimit}, ${deliveries.attemptCount} + 1)`,
@@ -318,143 +258,32 @@ function reopened(now: number) {
 export async function reopen(db: Db, d: Pick<Delivery, "id" | "attemptCount">, now: number): Promise<Delivery | undefined> {
   const [row] = await db
     .update(deliveries)
-    .set(reopened(now))
+    .set(reopenedColumns(now))
     .where(and(eq(deliveries.id, d.id), eq(deliveries.attemptCount, d.attemptCount)))
     .returning();
   return row;
 }
 
-/** What a replay re-sends: a destination's deliveries of one status created in [since, until), finished by `snapshotAt`. */
-export interface ReplaySet {
-  destinationId: string;
-  status: DeliveryStatus;
-  since: number;
-  until: number;
-  snapshotAt: number;
-}
-
-const inReplaySet = (s: ReplaySet) =>
-  and(
-    eq(deliveries.destinationId, s.destinationId),
-    eq(deliveries.status, s.status),
-    gte(deliveries.createdAt, s.since),
-    lt(deliveries.createdAt, s.until),
-    lte(deliveries.completedAt, s.snapshotAt),
-  );
-
-export async function countReplaySet(db: Db, s: ReplaySet): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(deliveries).where(inReplaySet(s));
-  return row?.n ?? 0;
-}
+// ---------------------------------------------------------------- relay events
 
 /**
- * Reopens the next page of a replay's set after the keyset cursor (created_at, id) and stamps
- * it with the replay's id; oldest first. A reopened delivery leaves the set, so a page is
- * never taken twice.
+ * A relay event's delivery (src/delivery/relay-events.ts), new and pending, written once (its
+ * id derives from event and destination) and only where `condition` holds: SQL over `?7`
+ * (now) and `?9` (the guard's destination id, or null).
  */
-export async function reopenReplayPage(
-  db: Db,
-  replayId: string,
-  s: ReplaySet,
-  after: { at: number; id: string },
-  now: number,
-  limit: number,
-): Promise<Enqueued[]> {
-  const page = db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    .where(
-      and(
-        inReplaySet(s),
-        or(gt(deliveries.createdAt, after.at), and(eq(deliveries.createdAt, after.at), gt(deliveries.id, after.id))),
-      ),
+export function insertRelayDeliveryStatement(
+  d1: D1Database,
+  row: Pick<Delivery, "id" | "workspaceId" | "eventId" | "destinationId" | "eventType" | "attemptLimit" | "enqueuedAt"> & { now: number },
+  condition: string,
+  guardId: string | null,
+): D1PreparedStatement {
+  return d1
+    .prepare(
+      `INSERT OR IGNORE INTO deliveries (id, workspace_id, event_id, destination_id, event_type, status,
+         attempt_count, attempt_limit, next_attempt_at, enqueued_at, order_key, sequence, created_at, updated_at)
+       SELECT ?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, NULL, NULL, ?7, ?7
+        WHERE ${condition}`,
     )
-    .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
-    .limit(limit);
-  const rows = await db
-    .update(deliveries)
-    .set({ ...reopened(now), replayId })
-    .where(inArray(deliveries.id, page))
-    .returning({ id: deliveries.id, attemptCount: deliveries.attemptCount, createdAt: deliveries.createdAt });
-  return rows.sort(byCreation);
+    .bind(row.id, row.workspaceId, row.eventId, row.destinationId, row.eventType, row.attemptLimit, row.now, row.enqueuedAt, guardId);
 }
 
-/** Deliveries a replay re-sent whose new attempt has not finished. */
-export async function countStampedBy(db: Db, replayId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(deliveries).where(eq(deliveries.replayId, replayId));
-  return row?.n ?? 0;
-}
-
-// ---------------------------------------------------------------- reads
-
-export interface DeliveryFilter {
-  destinationId?: string;
-  eventId?: string;
-  eventType?: string;
-  status?: DeliveryStatus;
-  /** created_at in [since, until) */
-  since?: number;
-  until?: number;
-  /** Keyset cursor: strictly before this (created_at, id). */
-  before?: { at: number; id: string };
-}
-
-/** A workspace's deliveries, newest first. */
-export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, limit: number): Promise<Delivery[]> {
-  return db
-    .select()
-    .from(deliveries)
-    .where(
-      and(
-        eq(deliveries.workspaceId, workspaceId),
-        f.destinationId ? eq(deliveries.destinationId, f.destinationId) : undefined,
-        f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
-        f.eventType ? eq(deliveries.eventType, f.eventType) : undefined,
-        f.status ? eq(deliveries.status, f.status) : undefined,
-        f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
-        f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
-        f.before
-          ? or(lt(deliveries.createdAt, f.before.at), and(eq(deliveries.createdAt, f.before.at), lt(deliveries.id, f.before.id)))
-          : undefined,
-      ),
-    )
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-    .limit(limit);
-}
-
-/** One delivery of a workspace, as a query (to run alone with `.get()` or inside a `db.batch`). */
-export function deliveryQuery(db: Db, workspaceId: string, id: string) {
-  return db
-    .select()
-    .from(deliveries)
-    .where(and(eq(deliveries.workspaceId, workspaceId), eq(deliveries.id, id)));
-}
-
-export async function findDelivery(db: Db, workspaceId: string, id: string): Promise<Delivery | undefined> {
-  return deliveryQuery(db, workspaceId, id).get();
-}
-
-// ---------------------------------------------------------------- retention
-
-/** SQL: a finished delivery that completed before `?<cutoffParam>`. */
-const finishedBefore = (cutoffParam: string) => `${statusIn("status", FINISHED_STATUSES)} AND coalesce(completed_at, updated_at) < ${cutoffParam}`;
-
-/** Up to `limit` ids of a workspace's deliveries created and finished before `cutoff`. */
-export async function expiredDeliveryIds(d1: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<string[]> {
-  const { results } = await d1
-    .prepare(`SELECT id FROM deliveries WHERE workspace_id = ?1 AND created_at < ?2 AND ${finishedBefore("?2")} LIMIT ?3`)
-    .bind(workspaceId, cutoff, limit)
-    .all<{ id: string }>();
-  return results.map((r) => r.id);
-}
-
-/**
- * SQL selecting those of the deliveries in the JSON id array `?1` that are still finished
- * before `?2` (a manual retry in between keeps its delivery and its attempts).
- */
-export const STILL_EXPIRED_IDS_SQL = `SELECT id FROM deliveries WHERE id IN (SELECT value FROM json_each(?1)) AND ${finishedBefore("?2")}`;
-
-/** Deletes the deliveries of the JSON id array `?1` still finished before `?2`. */
-export function deleteExpiredStatement(d1: D1Database, idsJson: string, cutoff: number): D1PreparedStatement {
-  return d1.prepare(`DELETE FROM deliveries WHERE id IN (SELECT value FROM json_each(?1)) AND ${finishedBefore("?2")}`).bind(idsJson, cutoff);
-}

@@ -1,4 +1,4 @@
-import { takeHeldPage } from "../db/deliveries";
+import { takeHeldPage } from "../db/deliveries-pages";
 import { enqueueDeliveries, MAX_SEND_BATCH } from "./messages";
 
 /** Pages one drain job sends before it hands over to the next job (bounded work per message). */

@@ -1,4 +1,5 @@
 import { dbOf } from "../db/client";
+import { insertRelayDeliveryStatement } from "../db/deliveries";
 import { relaySubscriberRows, type DestinationRow } from "../db/destinations";
 import type { CanonicalEvent, RelayEventType } from "../events/canonical";
 import { deliveryIdOf, eventIdOf } from "../events/ids";
@@ -86,14 +87,21 @@ export async function relayEventWrite(env: Env, spec: RelayEventSpec, subscriber
     // The destination being disabled by this very batch holds its copy until re-enabled.
     const hold = dest.status !== "active" || dest.id === guardId;
     statements.push(
-      db
-        .prepare(
-          `INSERT OR IGNORE INTO deliveries (id, workspace_id, event_id, destination_id, event_type, status,
-             attempt_count, attempt_limit, next_attempt_at, enqueued_at, order_key, sequence, created_at, updated_at)
-           SELECT ?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, NULL, NULL, ?7, ?7
-            WHERE ${guardSql("?9", "?7")}`,
-        )
-        .bind(id, spec.workspaceId, eventId, dest.id, spec.type, dest.maxAttempts, spec.now, hold ? null : spec.now, guardId),
+      insertRelayDeliveryStatement(
+        db,
+        {
+          id,
+          workspaceId: spec.workspaceId,
+          eventId,
+          destinationId: dest.id,
+          eventType: spec.type,
+          attemptLimit: dest.maxAttempts,
+          enqueuedAt: hold ? null : spec.now,
+          now: spec.now,
+        },
+        guardSql("?9", "?7"),
+        guardId,
+      ),
     );
     if (!hold) messages.push({ delivery_id: id, attempt: 1 });
   }

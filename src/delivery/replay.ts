@@ -1,5 +1,5 @@
 import { dbOf } from "../db/client";
-import { countReplaySet, countStampedBy, reopenReplayPage, type ReplaySet } from "../db/deliveries";
+import { countReplaySet, countStampedBy, reopenReplayPage, type ReplaySet } from "../db/deliveries-pages";
 import { findReplay, getReplayById, insertReplay, saveWalk, touchStalledWalks, type Replay } from "../db/replays";
 import type { JobMessage } from "../jobs/messages";
 import { newId } from "../lib/ids";

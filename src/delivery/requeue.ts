@@ -1,5 +1,6 @@
 import { dbOf } from "../db/client";
-import { findDelivery, reopen, type Delivery } from "../db/deliveries";
+import { reopen, type Delivery } from "../db/deliveries";
+import { findDelivery } from "../db/deliveries-reads";
 import { getDestinationRow } from "../db/destinations";
 import { notFound } from "../lib/errors";
 import { enqueueDeliveries } from "./messages";

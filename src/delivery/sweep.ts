@@ -1,4 +1,4 @@
-import { takeStuckPage } from "../db/deliveries";
+import { takeStuckPage } from "../db/deliveries-pages";
 import { enqueueDeliveries, MAX_SEND_BATCH } from "./messages";
 import { resumeStalledReplays } from "./replay";
 

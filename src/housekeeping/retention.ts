@@ -1,6 +1,6 @@
 import { deleteAttemptsOfExpiredStatement } from "../db/attempts";
 import { deleteDeadLettersBefore } from "../db/dead-letters";
-import { deleteExpiredStatement, expiredDeliveryIds } from "../db/deliveries";
+import { deleteExpiredStatement, expiredDeliveryIds } from "../db/deliveries-pages";
 import { deleteDoneBefore } from "../db/replays";
 import { retentionDays } from "../lib/config";
 

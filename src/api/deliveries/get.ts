@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { attemptsOfDeliveryQuery } from "../../db/attempts";
 import { dbOf } from "../../db/client";
-import { deliveryQuery } from "../../db/deliveries";
+import { deliveryQuery } from "../../db/deliveries-reads";
 import { notFound } from "../../lib/errors";
 import type { createRouter } from "../app";
 import { errorResponses, idParam } from "../openapi";

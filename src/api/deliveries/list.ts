@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { dbOf } from "../../db/client";
-import { listDeliveries } from "../../db/deliveries";
+import { listDeliveries } from "../../db/deliveries-reads";
 import { DELIVERY_STATUSES } from "../../db/schema";
 import type { createRouter } from "../app";
 import { errorResponses } from "../openapi";

@@ -1,0 +1,56 @@
+import { and, desc, eq, gte, lt, or } from "drizzle-orm";
+import type { Db } from "./client";
+import type { Delivery, DeliveryStatus } from "./deliveries";
+import { deliveries } from "./schema";
+
+/** The management API's and the console's reads of `deliveries` (src/db/deliveries.ts holds its state machine). */
+
+// ---------------------------------------------------------------- reads
+
+export interface DeliveryFilter {
+  destinationId?: string;
+  eventId?: string;
+  eventType?: string;
+  status?: DeliveryStatus;
+  /** created_at in [since, until) */
+  since?: number;
+  until?: number;
+  /** Keyset cursor: strictly before this (created_at, id). */
+  before?: { at: number; id: string };
+}
+
+/** A workspace's deliveries, newest first. */
+export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, limit: number): Promise<Delivery[]> {
+  return db
+    .select()
+    .from(deliveries)
+    .where(
+      and(
+        eq(deliveries.workspaceId, workspaceId),
+        f.destinationId ? eq(deliveries.destinationId, f.destinationId) : undefined,
+        f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
+        f.eventType ? eq(deliveries.eventType, f.eventType) : undefined,
+        f.status ? eq(deliveries.status, f.status) : undefined,
+        f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
+        f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
+        f.before
+          ? or(lt(deliveries.createdAt, f.before.at), and(eq(deliveries.createdAt, f.before.at), lt(deliveries.id, f.before.id)))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .limit(limit);
+}
+
+/** One delivery of a workspace, as a query (to run alone with `.get()` or inside a `db.batch`). */
+export function deliveryQuery(db: Db, workspaceId: string, id: string) {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, workspaceId), eq(deliveries.id, id)));
+}
+
+export async function findDelivery(db: Db, workspaceId: string, id: string): Promise<Delivery | undefined> {
+  return deliveryQuery(db, workspaceId, id).get();
+}
+
