@@ -1,7 +1,7 @@
-import type { DestinationRow } from "../db/destinations";
+import { dbOf } from "../db/client";
+import { relaySubscriberRows, type DestinationRow } from "../db/destinations";
 import type { CanonicalEvent, RelayEventType } from "../events/canonical";
 import { deliveryIdOf, eventIdOf } from "../events/ids";
-import { destinationFromSql } from "./destination-row";
 import type { DeliveryMessage } from "./messages";
 import { RELAY_SOURCE_ID, routes } from "./routing";
 
@@ -32,10 +32,7 @@ export interface RelayEventSpec {
 
 /** The workspace's destinations that may take relay events (any status: inactive ones hold them). */
 export async function relaySubscribers(env: Env, workspaceId: string): Promise<DestinationRow[]> {
-  const { results } = await env.DB.prepare(`SELECT * FROM destinations WHERE workspace_id = ?1 AND events LIKE '%relay.%'`)
-    .bind(workspaceId)
-    .all<Record<string, unknown>>();
-  return results.map(destinationFromSql);
+  return relaySubscriberRows(dbOf(env), workspaceId);
 }
 
 /**
