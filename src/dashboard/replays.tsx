@@ -6,7 +6,7 @@ import { createReplay, replayProgress, type ReplayFilter } from "../delivery/rep
 import { ApiError, notFound } from "../lib/errors";
 import { parseDateInput } from "./events";
 import { formatTime, render } from "./layout";
-import { getReplay } from "./queries";
+import { getReplay } from "../db/replays";
 import type { DashboardEnv } from "./session";
 
 /** A replay's progress as `GET /v1/replays/:id` reports it, plus what it was asked for. */

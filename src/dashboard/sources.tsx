@@ -6,7 +6,7 @@ import { publicBaseUrl } from "../lib/config";
 import { ApiError } from "../lib/errors";
 import { dateInputValue, parseDateInput } from "./events";
 import { Badge, render, Time } from "./layout";
-import { listSources } from "./queries";
+import { listSourceSummaries } from "../db/sources";
 import type { DashboardEnv } from "./session";
 
 const PAGE_SIZE = 50;
@@ -40,7 +40,7 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
       until: parseDateInput("until", q.until),
     };
     const cursor = q.cursor?.trim() || undefined;
-    const [sources, log] = await Promise.all([listSources(db, ws), listIngestLog(db, ws, filter, { limit: PAGE_SIZE, cursor })]);
+    const [sources, log] = await Promise.all([listSourceSummaries(db, ws), listIngestLog(db, ws, filter, { limit: PAGE_SIZE, cursor })]);
     const byId = new Map(sources.map((s) => [s.id, s]));
     const base = publicBaseUrl(c.env, c.req.url);
     const kept: Record<string, string> = {};
