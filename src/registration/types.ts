@@ -6,6 +6,12 @@ import { ApiError } from "../lib/errors";
  * ShipStation v2); src/registration/index.ts turns them into register / list / remove.
  */
 
+export interface RegistrationContext {
+  env: Env;
+  /** The management request's URL: its origin is the ingest base when PUBLIC_BASE_URL is unset. */
+  requestUrl: string;
+}
+
 /** A webhook as the provider lists it. */
 export interface ProviderWebhook {
   id: string;
