@@ -3,7 +3,7 @@ import { ApiError } from "../lib/errors";
 /**
  * Provider registration: shiprelay subscribes a source's ingest URL at the provider's own
  * webhooks API. One `WebhookApi` per provider API flavour (ShipStation v1, ShipEngine,
- * ShipStation v2); src/registration/index.ts turns them into register / list / remove.
+ * ShipStation v2); src/registration/{register,list,remove}.ts turn them into register / list / remove.
  */
 
 export interface RegistrationContext {
