@@ -1,12 +1,13 @@
 import type { FC } from "hono/jsx";
 import type { Hono } from "hono";
 import { dbOf } from "../db/client";
-import { getDestinationRow } from "../db/destinations";
+import { getDestinationRow, listDestinationRows, type DestinationRow } from "../db/destinations";
+import { destinationSummaries, type DestinationSummary } from "../destinations/stats";
+import { sendDestinationTest } from "../destinations/test-ping";
+import { setDestinationStatus } from "../destinations/update";
 import { ApiError, notFound } from "../lib/errors";
-import { sendTestEvent, setDestinationStatus } from "./actions";
 import { dateInputValue } from "./events";
 import { Badge, CsrfField, Flash, pretty, render, Time } from "./layout";
-import { destinationSummaries, listDestinations, type DestinationRow, type DestinationSummary } from "./queries";
 import type { DashboardEnv, Session } from "./session";
 
 const percent = (part: number, whole: number) => (whole === 0 ? "—" : `${Math.round((part / whole) * 100)}%`);
@@ -95,7 +96,8 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
   app.get("/destinations", async (c) => {
     const session = c.get("session");
     const db = dbOf(c.env);
-    const rows = await listDestinations(db, session.workspaceId);
+    // A console page shows at most a few hundred.
+    const rows = await listDestinationRows(db, session.workspaceId, 200);
     const summaries = await destinationSummaries(
       db,
       rows.map((r) => r.id),
@@ -124,7 +126,7 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
     const session = c.get("session");
     const row = await getDestinationRow(dbOf(c.env), session.workspaceId, c.req.param("id"));
     if (!row) throw notFound("destination");
-    const { outcome, payload, deliveryId } = await sendTestEvent(c.env, c.get("keyring"), row);
+    const { outcome, payload, deliveryId } = await sendDestinationTest(c.env, c.get("keyring"), row);
     return render(
       c,
       { title: "Test event", active: "destinations" },

@@ -9,16 +9,10 @@ import { EVENT_TYPES } from "../events/canonical";
 import { requeueDelivery } from "../delivery/requeue";
 import { ApiError, notFound } from "../lib/errors";
 import { Badge, CsrfField, Flash, pretty, render, Time } from "./layout";
-import {
-  deliveryStatusByEvent,
-  destinationsByIds,
-  getDelivery,
-  listSources,
-  overviewCounts,
-  type DestinationRow,
-  type SourceRowLite,
-  type StatusCounts,
-} from "./queries";
+import { findDelivery as getDelivery, type StatusCounts } from "../db/deliveries-reads";
+import { destinationsByIds, type DestinationRow } from "../db/destinations";
+import { listSourceSummaries as listSources, type SourceSummaryRow as SourceRowLite } from "../db/sources";
+import { deliveryStatusByEvent, overviewCounts } from "./queries";
 import type { DashboardContext, DashboardEnv, Session } from "./session";
 
 const PAGE_SIZE = 50;

@@ -3,17 +3,18 @@ import { listIngestLog, type IngestLogFilter, type IngestResult } from "../api/i
 import { dbOf } from "../db/client";
 import { INGEST_RESULTS } from "../db/schema";
 import { publicBaseUrl } from "../lib/config";
+import { ingestUrl } from "../sources/ingest-url";
 import { ApiError } from "../lib/errors";
 import { dateInputValue, parseDateInput } from "./events";
 import { Badge, render, Time } from "./layout";
-import { listSources } from "./queries";
+import { listSourceSummaries } from "../db/sources";
 import type { DashboardEnv } from "./session";
 
 const PAGE_SIZE = 50;
 
 /** The ingest URL as the API shows it; a url_token source's token was shown once, at creation. */
-function ingestUrl(base: string, source: { id: string; verification: Record<string, unknown> }): string {
-  return `${base}/in/${source.id}${source.verification.type === "url_token" ? "?token=…" : ""}`;
+function shownIngestUrl(base: string, source: { id: string; verification: Record<string, unknown> }): string {
+  return `${ingestUrl(base, source.id)}${source.verification.type === "url_token" ? "?token=…" : ""}`;
 }
 
 /** The log row's detail (client ip, body size, fetched resource) as one short line. */
@@ -40,7 +41,7 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
       until: parseDateInput("until", q.until),
     };
     const cursor = q.cursor?.trim() || undefined;
-    const [sources, log] = await Promise.all([listSources(db, ws), listIngestLog(db, ws, filter, { limit: PAGE_SIZE, cursor })]);
+    const [sources, log] = await Promise.all([listSourceSummaries(db, ws), listIngestLog(db, ws, filter, { limit: PAGE_SIZE, cursor })]);
     const byId = new Map(sources.map((s) => [s.id, s]));
     const base = publicBaseUrl(c.env, c.req.url);
     const kept: Record<string, string> = {};
@@ -77,7 +78,7 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
                   </td>
                   <td>{s.provider}</td>
                   <td>{String(s.verification.type ?? "—")}</td>
-                  <td class="mono small">{ingestUrl(base, s)}</td>
+                  <td class="mono small">{shownIngestUrl(base, s)}</td>
                   <td>
                     <Time ms={s.createdAt} />
                   </td>

@@ -1,9 +1,10 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, count, eq, max, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { STILL_EXPIRED_IDS_SQL } from "./deliveries-pages";
 import { jsonColumns, jsonRowsStatements } from "./json-rows";
 import { columnNames, rowToDriver } from "./rows";
 import { attempts } from "./schema";
+import { inIds } from "./where";
 
 /** The `attempts` table: one row per HTTP attempt of a delivery, written once, never updated. */
 
@@ -35,4 +36,35 @@ export function attemptsOfDeliveryQuery(db: Db, workspaceId: string, deliveryId:
 /** Deletes the attempts of the deliveries of the JSON id array that are still past retention (src/db/deliveries.ts). */
 export function deleteAttemptsOfExpiredStatement(d1: D1Database, idsJson: string, cutoff: number): D1PreparedStatement {
   return d1.prepare(`DELETE FROM attempts WHERE delivery_id IN (${STILL_EXPIRED_IDS_SQL})`).bind(idsJson, cutoff);
+}
+
+/**
+ * Attempt totals per destination (each retry counts), answered from the destination's own
+ * index; unexecuted, so the console can batch it with its delivery counts.
+ */
+export function attemptTotalsByDestination(db: Db, destinationIds: string[]) {
+  return db
+    .select({
+      destinationId: attempts.destinationId,
+      attempts: count(),
+      succeeded: sql<number>`coalesce(sum(${attempts.succeeded}), 0)`,
+      lastTriggeredAt: max(attempts.at),
+      lastSuccessAt: sql<number | null>`max(case when ${attempts.succeeded} then ${attempts.at} end)`,
+    })
+    .from(attempts)
+    .where(inIds(attempts.destinationId, destinationIds))
+    .groupBy(attempts.destinationId);
+}
+
+/** The duration of the destination's attempt at this rank (0 = fastest): percentiles. */
+export async function attemptDurationAtRank(db: Db, destinationId: string, rank: number): Promise<number | null> {
+  const r = await db
+    .select({ d: attempts.durationMs })
+    .from(attempts)
+    .where(eq(attempts.destinationId, destinationId))
+    .orderBy(attempts.durationMs)
+    .limit(1)
+    .offset(rank)
+    .get();
+  return r?.d ?? null;
 }

@@ -1,7 +1,8 @@
-import { and, desc, eq, gte, lt, or } from "drizzle-orm";
+import { and, count, desc, eq, gte, lt, or } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
 import { deliveries } from "./schema";
+import { inIds } from "./where";
 
 /** The management API's and the console's reads of `deliveries` (src/db/deliveries.ts holds its state machine). */
 
@@ -54,3 +55,34 @@ export async function findDelivery(db: Db, workspaceId: string, id: string): Pro
   return deliveryQuery(db, workspaceId, id).get();
 }
 
+// ---------------------------------------------------------------- counts
+
+/** How many deliveries stand in each status. */
+export type StatusCounts = Partial<Record<DeliveryStatus, number>>;
+
+/** Delivery counts per destination and status; unexecuted, for a batch. */
+export function deliveryCountsByDestination(db: Db, destinationIds: string[]) {
+  return db
+    .select({ destinationId: deliveries.destinationId, status: deliveries.status, n: count() })
+    .from(deliveries)
+    .where(inIds(deliveries.destinationId, destinationIds))
+    .groupBy(deliveries.destinationId, deliveries.status);
+}
+
+/** Delivery counts per event and status, for the console's event tables. */
+export async function deliveryCountsByEvent(db: Db, workspaceId: string, eventIds: string[]) {
+  return db
+    .select({ eventId: deliveries.eventId, status: deliveries.status, n: count() })
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, workspaceId), inIds(deliveries.eventId, eventIds)))
+    .groupBy(deliveries.eventId, deliveries.status);
+}
+
+/** Delivery counts per status of those created since `since`; unexecuted, for a batch. */
+export function deliveryCountsSince(db: Db, workspaceId: string, since: number) {
+  return db
+    .select({ status: deliveries.status, n: count() })
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, workspaceId), gte(deliveries.createdAt, since)))
+    .groupBy(deliveries.status);
+}

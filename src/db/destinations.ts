@@ -1,10 +1,13 @@
-import { and, eq, like } from "drizzle-orm";
-import type { DestinationAuth } from "../delivery/send";
+import { and, desc, eq, sql } from "drizzle-orm";
 import { decryptJson, decryptString, type Keyring } from "../lib/crypto";
 import type { Db } from "./client";
 import { destinations } from "./schema";
+import { inIds, olderThan } from "./where";
 
 export type DestinationRow = typeof destinations.$inferSelect;
+
+/** How a destination authenticates to its endpoint (stored encrypted in `auth_enc`). */
+export type DestinationAuth = { type: "basic"; username: string; password: string } | { type: "bearer"; token: string };
 
 /** A destination with its secrets opened, as the consumer needs it to send. */
 export interface DestinationSecrets {
@@ -35,6 +38,24 @@ export async function openDestination(ring: Keyring, row: DestinationRow, now = 
   return value;
 }
 
+/** Default retry policy: first attempt immediate, then 1 m, 5 m, 30 m, 2 h, 24 h (AtoShip's). */
+export const DEFAULT_SCHEDULE_SECONDS = [60, 300, 1800, 7200, 86400];
+export const DEFAULT_MAX_ATTEMPTS = 6;
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** What the fan-out needs of a destination. */
+export type RoutingDestination = Pick<DestinationRow, "id" | "status" | "events" | "sourceIds" | "filter" | "maxAttempts">;
+
+/** The destination columns the fan-out reads, for a drizzle select. */
+export const routingColumns = {
+  id: destinations.id,
+  status: destinations.status,
+  events: destinations.events,
+  sourceIds: destinations.sourceIds,
+  filter: destinations.filter,
+  maxAttempts: destinations.maxAttempts,
+};
+
 export async function getDestinationRow(db: Db, workspaceId: string, id: string) {
   return db
     .select()
@@ -43,10 +64,59 @@ export async function getDestinationRow(db: Db, workspaceId: string, id: string)
     .get();
 }
 
-/** Default retry policy: first attempt immediate, then 1 m, 5 m, 30 m, 2 h, 24 h (AtoShip's). */
-export const DEFAULT_SCHEDULE_SECONDS = [60, 300, 1800, 7200, 86400];
-export const DEFAULT_MAX_ATTEMPTS = 6;
-export const DEFAULT_TIMEOUT_MS = 10_000;
+/** One newest-first page (`limit + 1` rows, so the caller can tell whether more follow). */
+export async function listDestinationRows(db: Db, workspaceId: string, limit: number, after?: { at: number; id: string }) {
+  return db
+    .select()
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), olderThan(destinations.createdAt, destinations.id, after)))
+    .orderBy(desc(destinations.createdAt), desc(destinations.id))
+    .limit(limit);
+}
+
+/** The destinations some deliveries went to (deleted ones are simply missing). */
+export async function destinationsByIds(db: Db, workspaceId: string, ids: string[]): Promise<Map<string, DestinationRow>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db
+    .select()
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), inIds(destinations.id, [...new Set(ids)])));
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/** The routing columns of every destination of a workspace (what the fan-out reads). */
+export async function routingDestinations(db: Db, workspaceId: string): Promise<RoutingDestination[]> {
+  return db.select(routingColumns).from(destinations).where(eq(destinations.workspaceId, workspaceId));
+}
+
+/** The workspace's destinations that may take relay events (any status: inactive ones hold them). */
+export async function relaySubscriberRows(db: Db, workspaceId: string): Promise<DestinationRow[]> {
+  return db
+    .select()
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), sql`${destinations.events} like '%relay.%'`));
+}
+
+export async function insertDestination(db: Db, row: DestinationRow): Promise<void> {
+  await db.insert(destinations).values(row);
+}
+
+/** Writes the given columns of one destination of the workspace. */
+export async function updateDestination(db: Db, workspaceId: string, id: string, columns: Partial<DestinationRow>): Promise<void> {
+  await db
+    .update(destinations)
+    .set(columns)
+    .where(and(eq(destinations.id, id), eq(destinations.workspaceId, workspaceId)));
+}
+
+/** False when the workspace has no such destination. */
+export async function deleteDestination(db: Db, workspaceId: string, id: string): Promise<boolean> {
+  const deleted = await db
+    .delete(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), eq(destinations.id, id)))
+    .returning({ id: destinations.id });
+  return deleted.length > 0;
+}
 
 // --- added by h1: destination health, written by the consumer's record (src/delivery/record.ts)
 
@@ -100,12 +170,4 @@ export function disableStatement(
         RETURNING disabled_reason`,
     )
     .bind(destinationId, now, gone ? `the endpoint answered ${gone.statusCode} Gone` : null, policy.afterFailedDeliveries, policy.afterFailingSeconds);
-}
-
-/** The workspace's destinations that may take relay events (any status: inactive ones hold them). */
-export async function relaySubscriberRows(db: Db, workspaceId: string): Promise<DestinationRow[]> {
-  return db
-    .select()
-    .from(destinations)
-    .where(and(eq(destinations.workspaceId, workspaceId), like(destinations.events, "%relay.%")));
 }

@@ -1,10 +1,11 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import type { ProviderName } from "../events/canonical";
-import type { ProviderCredentials } from "../ingest/providers/types";
-import type { VerificationConfig } from "../ingest/verification/types";
 import { decryptJson, encryptJson, type Keyring } from "../lib/crypto";
 import type { Db } from "./client";
-import { sources } from "./schema";
+import { routingColumns } from "./destinations";
+import { destinations, sources, workspaces } from "./schema";
+import type { ProviderCredentials, VerificationConfig } from "./source-shapes";
+import { inIds, olderThan } from "./where";
 
 export type SourceRow = typeof sources.$inferSelect;
 
@@ -90,4 +91,82 @@ export async function getSourceRow(db: Db, workspaceId: string, id: string) {
     .from(sources)
     .where(and(eq(sources.workspaceId, workspaceId), eq(sources.id, id)))
     .get();
+}
+
+/** A source by id alone, for work that carries only the id (a queued fetch job). */
+export async function getSourceRowById(db: Db, id: string) {
+  return db.select().from(sources).where(eq(sources.id, id)).get();
+}
+
+/** One newest-first page (`limit` rows at most). */
+export async function listSourceRows(db: Db, workspaceId: string, limit: number, after?: { at: number; id: string }) {
+  return db
+    .select()
+    .from(sources)
+    .where(and(eq(sources.workspaceId, workspaceId), olderThan(sources.createdAt, sources.id, after)))
+    .orderBy(desc(sources.createdAt), desc(sources.id))
+    .limit(limit);
+}
+
+/** The few columns the console's source table shows. */
+export type SourceSummaryRow = Pick<SourceRow, "id" | "name" | "provider" | "verification" | "createdAt">;
+
+/** A workspace's sources, newest first (a console page shows at most a few hundred). */
+export async function listSourceSummaries(db: Db, workspaceId: string, limit = 200): Promise<SourceSummaryRow[]> {
+  return db
+    .select({ id: sources.id, name: sources.name, provider: sources.provider, verification: sources.verification, createdAt: sources.createdAt })
+    .from(sources)
+    .where(eq(sources.workspaceId, workspaceId))
+    .orderBy(desc(sources.createdAt), desc(sources.id))
+    .limit(limit);
+}
+
+/** Which of these ids are sources of the workspace. */
+export async function existingSourceIds(db: Db, workspaceId: string, ids: string[]): Promise<Set<string>> {
+  const rows = await db
+    .select({ id: sources.id })
+    .from(sources)
+    .where(and(eq(sources.workspaceId, workspaceId), inIds(sources.id, ids)));
+  return new Set(rows.map((r) => r.id));
+}
+
+export async function insertSource(db: Db, row: SourceRow): Promise<void> {
+  await db.insert(sources).values(row);
+}
+
+/** Writes the given columns of one source of the workspace. */
+export async function updateSource(db: Db, workspaceId: string, id: string, columns: Partial<SourceRow>): Promise<void> {
+  await db
+    .update(sources)
+    .set(columns)
+    .where(and(eq(sources.id, id), eq(sources.workspaceId, workspaceId)));
+}
+
+/** False when the workspace has no such source. */
+export async function deleteSource(db: Db, workspaceId: string, id: string): Promise<boolean> {
+  const deleted = await db
+    .delete(sources)
+    .where(and(eq(sources.workspaceId, workspaceId), eq(sources.id, id)))
+    .returning({ id: sources.id });
+  return deleted.length > 0;
+}
+
+/**
+ * What ingest reads of a source in one D1 round trip: the row with its workspace's config
+ * version, and the routing columns of the workspace's destinations.
+ */
+export async function readIngestConfigRows(db: Db, sourceId: string) {
+  const [sourceRows, destinationRows] = await db.batch([
+    db
+      .select({ source: sources, configVersion: workspaces.configVersion })
+      .from(sources)
+      .innerJoin(workspaces, eq(workspaces.id, sources.workspaceId))
+      .where(eq(sources.id, sourceId)),
+    db
+      .select(routingColumns)
+      .from(destinations)
+      .innerJoin(sources, eq(sources.workspaceId, destinations.workspaceId))
+      .where(eq(sources.id, sourceId)),
+  ]);
+  return { source: sourceRows[0], destinations: destinationRows };
 }

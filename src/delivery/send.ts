@@ -1,3 +1,4 @@
+import type { DestinationAuth } from "../db/destinations";
 import { outboundUrlProblem } from "../lib/url-safety";
 import { signatureHeader } from "./signing";
 
@@ -14,7 +15,7 @@ export interface SendTarget {
   fetcher?: Pick<Fetcher, "fetch"> | null;
 }
 
-export type DestinationAuth = { type: "basic"; username: string; password: string } | { type: "bearer"; token: string };
+export type { DestinationAuth };
 
 export interface SendMessage {
   /** webhook-id: the delivery id, stable across attempts. */

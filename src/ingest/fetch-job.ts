@@ -1,11 +1,10 @@
-import { drizzle } from "drizzle-orm/d1";
-import { eq } from "drizzle-orm";
-import * as schema from "../db/schema";
-import { openSource } from "../db/sources";
+import { dbOf } from "../db/client";
+import { routingDestinations } from "../db/destinations";
+import { getSourceRowById, openSource } from "../db/sources";
 import { allowInsecureDestinations, keyringOf } from "../lib/config";
 import { guardedFetch } from "../lib/url-safety";
 import type { JobMessage } from "../jobs/messages";
-import { acceptEvents, routingColumns } from "./pipeline";
+import { acceptEvents } from "./pipeline";
 import { adapterFor } from "./providers";
 import { AdapterParseError, type NormalizedEvent } from "./providers/types";
 
@@ -21,8 +20,8 @@ const FETCH_TIMEOUT_MS = 15_000;
  * ingest log row says what happened each time.
  */
 export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Promise<void> {
-  const db = drizzle(env.DB, { schema });
-  const row = await db.select().from(schema.sources).where(eq(schema.sources.id, job.source_id)).get();
+  const db = dbOf(env);
+  const row = await getSourceRowById(db, job.source_id);
   if (!row) {
     await noteOnLog(env, job.ingest_log_id, "fetch_abandoned: source deleted");
     return;
@@ -67,10 +66,7 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
       },
     ];
   }
-  const destinations = await db
-    .select(routingColumns)
-    .from(schema.destinations)
-    .where(eq(schema.destinations.workspaceId, source.workspaceId));
+  const destinations = await routingDestinations(db, source.workspaceId);
   const result = events.length
     ? await acceptEvents(env, {
         source,

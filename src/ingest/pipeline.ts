@@ -1,6 +1,5 @@
 import type { CanonicalEvent } from "../events/canonical";
-import type { DestinationRow } from "../db/destinations";
-import { destinations } from "../db/schema";
+import type { RoutingDestination } from "../db/destinations";
 import type { SourceConfig } from "../db/sources";
 import { routes } from "../delivery/routing";
 import { orderShards } from "../lib/config";
@@ -11,18 +10,7 @@ import type { CommitRequest, CommitResult, PreparedEvent } from "../orders/seque
 import { insertIngestLogStatement, type IngestLogEntry } from "./ingest-log";
 import type { NormalizedEvent } from "./providers/types";
 
-/** What the fan-out needs of a destination. */
-export type RoutingDestination = Pick<DestinationRow, "id" | "status" | "events" | "sourceIds" | "filter" | "maxAttempts">;
-
-/** The destination columns the fan-out reads, for a drizzle select. */
-export const routingColumns = {
-  id: destinations.id,
-  status: destinations.status,
-  events: destinations.events,
-  sourceIds: destinations.sourceIds,
-  filter: destinations.filter,
-  maxAttempts: destinations.maxAttempts,
-};
+export type { RoutingDestination };
 
 export interface AcceptInput {
   source: SourceConfig;

@@ -1,9 +1,7 @@
-import { drizzle } from "drizzle-orm/d1";
-import { eq } from "drizzle-orm";
-import * as schema from "../db/schema";
-import { openSource, type SourceConfig } from "../db/sources";
+import { dbOf } from "../db/client";
+import type { RoutingDestination } from "../db/destinations";
+import { openSource, readIngestConfigRows, type SourceConfig } from "../db/sources";
 import { keyringOf, sourceCacheTtlMs } from "../lib/config";
-import { routingColumns, type RoutingDestination } from "./pipeline";
 
 /** What ingest needs of a source: its decrypted config, its workspace's destinations, and the version they were read at. */
 export interface IngestConfig {
@@ -42,20 +40,7 @@ export async function ingestConfig(env: Env, sourceId: string): Promise<{ config
 
 /** Reads the source, its workspace's destinations and the config version in one D1 round trip, and caches them. */
 export async function reloadIngestConfig(env: Env, sourceId: string): Promise<IngestConfig | null> {
-  const db = drizzle(env.DB, { schema });
-  const [sourceRows, destinationRows] = await db.batch([
-    db
-      .select({ source: schema.sources, configVersion: schema.workspaces.configVersion })
-      .from(schema.sources)
-      .innerJoin(schema.workspaces, eq(schema.workspaces.id, schema.sources.workspaceId))
-      .where(eq(schema.sources.id, sourceId)),
-    db
-      .select(routingColumns)
-      .from(schema.destinations)
-      .innerJoin(schema.sources, eq(schema.sources.workspaceId, schema.destinations.workspaceId))
-      .where(eq(schema.sources.id, sourceId)),
-  ]);
-  const row = sourceRows[0];
+  const { source: row, destinations: destinationRows } = await readIngestConfigRows(dbOf(env), sourceId);
   if (!row) {
     cache.delete(sourceId);
     return null;

@@ -3,8 +3,14 @@ import { ApiError } from "../lib/errors";
 /**
  * Provider registration: shiprelay subscribes a source's ingest URL at the provider's own
  * webhooks API. One `WebhookApi` per provider API flavour (ShipStation v1, ShipEngine,
- * ShipStation v2); src/registration/index.ts turns them into register / list / remove.
+ * ShipStation v2); src/registration/{register,list,remove}.ts turn them into register / list / remove.
  */
+
+export interface RegistrationContext {
+  env: Env;
+  /** The management request's URL: its origin is the ingest base when PUBLIC_BASE_URL is unset. */
+  requestUrl: string;
+}
 
 /** A webhook as the provider lists it. */
 export interface ProviderWebhook {

@@ -61,12 +61,10 @@ export interface AdapterInput {
   receivedAt: Date;
 }
 
-/** Credentials a source holds for calling the provider's API (stored encrypted). */
-export interface ProviderCredentials {
-  api_key: string;
-  api_secret?: string;
-  api_base_url?: string;
-}
+import type { ProviderCredentials } from "../../db/source-shapes";
+
+/** Stored with the source (src/db/source-shapes.ts). */
+export type { ProviderCredentials };
 
 export interface FetchInput {
   pointer: ResourcePointer;

@@ -1,0 +1,40 @@
+import { openDestination, type DestinationRow, type DestinationSecrets } from "../db/destinations";
+import type { AttemptOutcome } from "../delivery/send";
+import { sendTestPing, type TestTarget } from "../delivery/test-event";
+import type { Keyring } from "../lib/crypto";
+import { unprocessable } from "../lib/errors";
+
+/**
+ * The one adapter from a destination (saved, or about to be saved with `verify: true`) to
+ * what a `test.ping` is sent with.
+ */
+export function testTargetOf(
+  row: Pick<DestinationRow, "id" | "url" | "timeoutMs" | "mtlsCertificate">,
+  secrets: Pick<DestinationSecrets, "headers" | "auth" | "signingSecrets">,
+): TestTarget {
+  return {
+    id: row.id,
+    url: row.url,
+    timeoutMs: row.timeoutMs,
+    headers: secrets.headers,
+    auth: secrets.auth,
+    secrets: secrets.signingSecrets,
+    mtlsCertificate: row.mtlsCertificate,
+  };
+}
+
+/** The destination test of `POST /v1/destinations/:id/test` and the console: a `test.ping` now, nothing stored. */
+export async function sendDestinationTest(env: Env, ring: Keyring, row: DestinationRow) {
+  return sendTestPing(env, testTargetOf(row, await openDestination(ring, row)));
+}
+
+/** `verify: true`: the endpoint must acknowledge a test event 2xx, or nothing is saved (422). */
+export async function verifyEndpoint(env: Env, target: TestTarget): Promise<void> {
+  const { outcome } = await sendTestPing(env, target);
+  if (!outcome.ok) refuseUnverified(outcome);
+}
+
+function refuseUnverified(outcome: AttemptOutcome): never {
+  const answer = outcome.statusCode !== null ? `answered ${outcome.statusCode}` : `failed (${outcome.error})`;
+  throw unprocessable("endpoint_unverified", `the endpoint ${answer} to the test event; it must answer 2xx to be saved`);
+}
