@@ -3,7 +3,7 @@ import { createManagementApi } from "./api";
 import { handleError, type AppEnv } from "./api/app";
 import { createDashboard } from "./dashboard";
 import { ingestRoutes } from "./ingest/route";
-import { ApiError, errorResponse } from "./lib/errors";
+import { apiError, errorResponse } from "./lib/errors";
 
 /** The Worker's HTTP surface: health, ingest, the management API. */
 export function createApp() {
@@ -18,7 +18,7 @@ export function createApp() {
   app.route("/", ingestRoutes);
   app.route("/", createManagementApi());
   app.route("/dashboard", createDashboard());
-  app.notFound((c) => errorResponse(new ApiError(404, "not_found", `no route for ${c.req.method} ${c.req.path}`), c.get("requestId")));
+  app.notFound((c) => errorResponse(apiError("not_found", `no route for ${c.req.method} ${c.req.path}`), c.get("requestId")));
   app.onError(handleError);
   return app;
 }
