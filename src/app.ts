@@ -1,16 +1,22 @@
 import { Hono } from "hono";
+import { requestId } from "hono/request-id";
 import { createManagementApi } from "./api";
 import { handleError, type AppEnv } from "./api/app";
 import { createDashboard } from "./dashboard";
 import { ingestRoutes } from "./ingest/route";
 import { apiError, errorResponse } from "./lib/errors";
 
-/** The Worker's HTTP surface: health, ingest, the management API. */
+/** The Worker's HTTP surface: health, ingest, the management API, the console. */
 export function createApp() {
   const app = new Hono<AppEnv>();
-  app.use("*", async (c, next) => {
-    c.set("requestId", c.req.header("cf-ray") ?? crypto.randomUUID());
+  // The id is Cloudflare's ray id when there is one, so a log line leads to Cloudflare's own
+  // logs; a `request-id` sent by the client is not taken (headerName "" reads none).
+  app.use("*", requestId({ headerName: "", generator: (c) => c.req.header("cf-ray") ?? crypto.randomUUID() }));
+  // Set once the answer exists: ingest and the error handlers build their own Response,
+  // which would drop a header set before the handler ran.
+  app.use("*", async function requestIdHeader(c, next) {
     await next();
+    c.header("request-id", c.get("requestId"));
   });
   // Touches no storage: the load balancer's probe and the benchmark's ceiling.
   app.get("/healthz", (c) => c.json({ ok: true }));

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../lib/errors";
+import { apiError } from "../lib/errors";
 import { limitJsonDepth } from "../lib/json-depth";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
@@ -21,9 +21,9 @@ function requireJsonBody(): MiddlewareHandler<AppEnv> {
       const type = (c.req.header("content-type") ?? "").toLowerCase();
       const hasBody = length > 0 || c.req.header("transfer-encoding") !== undefined;
       if (hasBody && !type.startsWith("application/json") && !/\+json\b/.test(type)) {
-        throw new ApiError(415, "unsupported_content_type", "send the request body as application/json");
+        throw apiError("unsupported_content_type", "send the request body as application/json");
       }
-      if (length > 256 * 1024) throw new ApiError(413, "payload_too_large", "management request bodies are limited to 256 KiB");
+      if (length > 256 * 1024) throw apiError("payload_too_large", "management request bodies are limited to 256 KiB");
     }
     await next();
   };
