@@ -1,10 +1,14 @@
 import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { createManagementApi } from "./api";
 import { handleError, type AppEnv } from "./api/app";
 import { createDashboard } from "./dashboard";
 import { ingestRoutes } from "./ingest/route";
 import { apiError, errorResponse } from "./lib/errors";
+
+/** What a sign-in form can carry (an API key and the page to return to), with room to spare. */
+const MAX_SIGN_IN_BYTES = 8 * 1024;
 
 /** The Worker's HTTP surface: health, ingest, the management API, the console. */
 export function createApp() {
@@ -23,6 +27,15 @@ export function createApp() {
   app.get("/", (c) => c.json({ name: "shiprelay", docs: "/v1/openapi.json", health: "/healthz" }));
   app.route("/", ingestRoutes);
   app.route("/", createManagementApi());
+  app.use(
+    "/dashboard/login",
+    bodyLimit({
+      maxSize: MAX_SIGN_IN_BYTES,
+      onError: () => {
+        throw apiError("payload_too_large", `the sign-in form is limited to ${MAX_SIGN_IN_BYTES / 1024} KiB`);
+      },
+    }),
+  );
   app.route("/dashboard", createDashboard());
   app.notFound((c) => errorResponse(apiError("not_found", `no route for ${c.req.method} ${c.req.path}`), c.get("requestId")));
   app.onError(handleError);
