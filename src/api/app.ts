@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { ApiError, errorResponse } from "../lib/errors";
+import { ApiError, apiError, badRequest, errorResponse } from "../lib/errors";
 
 /** Variables the middleware puts on the context. */
 export interface AppVariables {
@@ -22,7 +22,7 @@ export function createRouter() {
         const issue = result.error.issues[0];
         const field = issue?.path.length ? issue.path.join(".") : undefined;
         const message = issue ? (field ? `${field}: ${issue.message}` : issue.message) : "invalid request";
-        throw new ApiError(400, "invalid_request", message);
+        throw badRequest(message);
       }
     },
   });
@@ -31,18 +31,21 @@ export function createRouter() {
 /**
  * The one error handler, in three tiers: our ApiError as is; Hono's HTTPException (malformed
  * JSON, …) mapped to the envelope; anything else logged (without request data) and a 500.
+ * Every app of the Worker (API, ingest, console sign-in limits) ends here, so there is one
+ * envelope; the console renders its own pages instead (src/dashboard/index.tsx).
  */
 export function handleError(err: Error, c: Context): Response {
   const requestId = c.get("requestId") as string | undefined;
   if (err instanceof ApiError) return errorResponse(err, requestId);
-  if (err instanceof HTTPException) {
-    const status = err.status;
-    const code = status === 400 ? "invalid_json" : status === 413 ? "payload_too_large" : "http_error";
-    const message = status === 400 ? "the request body is not valid JSON" : err.message || "request refused";
-    return errorResponse(new ApiError(status, code, message), requestId);
-  }
+  if (err instanceof HTTPException) return errorResponse(fromHttpException(err), requestId);
   // Drizzle's messages end with the bound parameters (sealed secrets, URLs): never log those.
   const detail = (err.message ?? "").split("\nparams:")[0]!.slice(0, 300);
   console.error(JSON.stringify({ level: "error", msg: "unhandled error", request_id: requestId, error: err.name, detail }));
-  return errorResponse(new ApiError(500, "internal_error", "an internal error occurred; it has been logged"), requestId);
+  return errorResponse(apiError("internal_error", "an internal error occurred; it has been logged"), requestId);
+}
+
+function fromHttpException(err: HTTPException): ApiError {
+  if (err.status === 400) return apiError("invalid_json", "the request body is not valid JSON");
+  if (err.status === 413) return apiError("payload_too_large", err.message || "request refused");
+  return new ApiError(err.status, "http_error", err.message || "request refused");
 }

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "../lib/errors";
+import { bodyLimit } from "hono/body-limit";
+import { apiError } from "../lib/errors";
 import { limitJsonDepth } from "../lib/json-depth";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
@@ -12,6 +13,9 @@ import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
 import { registerWorkspaceRoutes } from "./workspaces";
 
+/** Management request bodies are at most 256 KiB, counted as read (a declared length is not trusted alone). */
+const MAX_BODY_BYTES = 256 * 1024;
+
 /** Management request bodies are JSON; anything else is refused 415 before validation. */
 function requireJsonBody(): MiddlewareHandler<AppEnv> {
   return async function requireJsonBody(c, next) {
@@ -21,9 +25,8 @@ function requireJsonBody(): MiddlewareHandler<AppEnv> {
       const type = (c.req.header("content-type") ?? "").toLowerCase();
       const hasBody = length > 0 || c.req.header("transfer-encoding") !== undefined;
       if (hasBody && !type.startsWith("application/json") && !/\+json\b/.test(type)) {
-        throw new ApiError(415, "unsupported_content_type", "send the request body as application/json");
+        throw apiError("unsupported_content_type", "send the request body as application/json");
       }
-      if (length > 256 * 1024) throw new ApiError(413, "payload_too_large", "management request bodies are limited to 256 KiB");
     }
     await next();
   };
@@ -32,7 +35,16 @@ function requireJsonBody(): MiddlewareHandler<AppEnv> {
 /** The management API (`/v1`): one OpenAPIHono app, described at `/v1/openapi.json`. */
 export function createManagementApi() {
   const app = createRouter();
-  app.use("/v1/*", requireJsonBody());
+  app.use(
+    "/v1/*",
+    requireJsonBody(),
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw apiError("payload_too_large", "management request bodies are limited to 256 KiB");
+      },
+    }),
+  );
   app.use("/v1/workspaces", adminAuth());
   app.use("/v1/*", async (c, next) => {
     if (c.req.path === "/v1/workspaces" || c.req.path === "/v1/openapi.json") return next();

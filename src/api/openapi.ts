@@ -1,10 +1,15 @@
 import { z } from "@hono/zod-openapi";
+import { ERROR_STATUS, errorCode } from "../lib/errors";
+
+const CODE_TABLE = Object.entries(ERROR_STATUS)
+  .map(([code, status]) => `${code} (${status})`)
+  .join(", ");
 
 /** Shared pieces of the OpenAPI description. */
 export const errorSchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ example: "invalid_request" }),
+      code: errorCode.openapi({ example: "invalid_request", description: `one of a closed set, each with its usual status: ${CODE_TABLE}` }),
       message: z.string().openapi({ example: "url: must be an https URL" }),
       request_id: z.string().optional(),
     }),

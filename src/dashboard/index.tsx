@@ -7,7 +7,7 @@ import { registerEventPages } from "./events";
 import { render } from "./layout";
 import { registerLoginPages } from "./login";
 import { registerReplayPages } from "./replays";
-import { endSession, requireCsrf, requireDashboardKeyring, requireSession, type DashboardContext, type DashboardEnv } from "./session";
+import { endSession, requireCsrf, requireDashboardKeyring, requireSameOrigin, requireSession, type DashboardContext, type DashboardEnv } from "./session";
 import { registerSourcePages } from "./sources";
 
 const TITLES: Record<number, string> = {
@@ -71,6 +71,7 @@ export function createDashboard() {
       c.header("cache-control", "no-store");
     },
     requireDashboardKeyring(),
+    requireSameOrigin(),
   );
 
   registerLoginPages(app);

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import { workspaceForKey } from "../api/auth";
 import { sha256Hex } from "../lib/crypto";
 import { render } from "./layout";
-import { checkSameOrigin, readSession, safeNext, startSession, type DashboardEnv } from "./session";
+import { readSession, safeNext, startSession, type DashboardEnv } from "./session";
 
 /** The sign-in form (CONTRACT.md: one field named `api_key` and a submit button). */
 const LoginForm: FC<{ next: string; error?: string }> = ({ next, error }) => (
@@ -33,11 +33,11 @@ export function registerLoginPages(app: Hono<DashboardEnv>) {
   });
 
   /**
-   * No session token exists yet, so sign-in is guarded by the same-origin check alone: a
+   * No session token exists yet, so sign-in is guarded by the same-origin check alone
+   * (`requireSameOrigin`, for every console POST in ./index.tsx): a
    * forged cross-site sign-in could only open a workspace whose key the forger already has.
    */
   app.post("/login", async (c) => {
-    checkSameOrigin(c);
     const next = safeNext(c.req.query("next"));
     const form = await c.req.parseBody();
     const key = typeof form.api_key === "string" ? form.api_key.trim() : "";

@@ -1,12 +1,14 @@
 import { and, eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
+import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import { dbOf } from "../db/client";
 import { workspaces } from "../db/schema";
 import { keyringOf, publicBaseUrl } from "../lib/config";
 import { decryptString, encryptString, timingSafeEqualStrings, type Keyring } from "../lib/crypto";
 import { toBase64Url } from "../lib/encoding";
-import { ApiError } from "../lib/errors";
+import { apiError } from "../lib/errors";
 import type { AppVariables } from "../api/app";
 
 /**
@@ -47,11 +49,7 @@ export function requireDashboardKeyring(): MiddlewareHandler<DashboardEnv> {
   return async function requireDashboardKeyring(c, next) {
     const ring = await keyringOf(c.env);
     if (!ring) {
-      throw new ApiError(
-        503,
-        "not_configured",
-        "The dashboard is not configured: set ENCRYPTION_KEY (32 random bytes, base64) so sessions can be sealed.",
-      );
+      throw apiError("not_configured", "The dashboard is not configured: set ENCRYPTION_KEY (32 random bytes, base64) so sessions can be sealed.");
     }
     c.set("keyring", ring);
     await next();
@@ -115,41 +113,50 @@ export function requireSession(): MiddlewareHandler<DashboardEnv> {
         const url = new URL(c.req.url);
         return c.redirect(`/dashboard/login?next=${encodeURIComponent(url.pathname + url.search)}`, 303);
       }
-      throw new ApiError(401, "unauthorized", "Your session has ended. Sign in again.");
+      throw apiError("unauthorized", "Your session has ended. Sign in again.");
     }
     c.set("session", session);
     await next();
   };
 }
 
+const FOREIGN_FORM = "This form was sent from another site and was refused.";
+
 /**
- * Refuses a POST that a browser sent from another site: the Origin (or, without one,
- * Sec-Fetch-Site) must be this dashboard's own origin. Clients that send neither (curl)
- * are not browsers a forged page can drive; they still need the session's token.
+ * Refuses a form a browser posted from another site (hono/csrf): the Origin must be this
+ * dashboard's own (or PUBLIC_BASE_URL's), or Sec-Fetch-Site must say same-origin or none.
+ * The relay's rule on top: a client that sends neither header (curl) is not a browser a
+ * forged page can drive, so it passes here; behind sign-in it still needs the session's token.
  */
-export function checkSameOrigin(c: DashboardContext): void {
-  const origin = c.req.header("origin");
-  const site = c.req.header("sec-fetch-site");
-  if (origin !== undefined && origin !== "null") {
-    const allowed = new Set([new URL(c.req.url).origin, publicBaseUrl(c.env, c.req.url)]);
-    if (!allowed.has(origin)) throw new ApiError(403, "forbidden", "This form was sent from another site and was refused.");
-  } else if (origin === "null" || (site !== undefined && site !== "same-origin" && site !== "none")) {
-    throw new ApiError(403, "forbidden", "This form was sent from another site and was refused.");
-  }
+export function requireSameOrigin(): MiddlewareHandler<DashboardEnv> {
+  const check = csrf({
+    origin: (origin, c) => origin === new URL(c.req.url).origin || origin === publicBaseUrl(c.env, c.req.url),
+    secFetchSite: ["same-origin", "none"],
+  });
+  return async function requireSameOrigin(c, next) {
+    if (c.req.header("origin") !== undefined || c.req.header("sec-fetch-site") !== undefined) {
+      try {
+        await check(c, async () => {});
+      } catch (err) {
+        if (err instanceof HTTPException && err.status === 403) throw apiError("forbidden", FOREIGN_FORM);
+        throw err;
+      }
+    }
+    await next();
+  };
 }
 
 /**
- * CSRF protection for every POST behind sign-in: the same-origin check, and the session's
- * token in the form's hidden `_csrf` field.
+ * CSRF protection for every POST behind sign-in, on top of `requireSameOrigin`: the
+ * session's token in the form's hidden `_csrf` field.
  */
 export function requireCsrf(): MiddlewareHandler<DashboardEnv> {
   return async function requireCsrf(c, next) {
     if (c.req.method !== "POST") return next();
-    checkSameOrigin(c);
     const form = await c.req.parseBody();
     const token = typeof form._csrf === "string" ? form._csrf : "";
     if (!token || !timingSafeEqualStrings(token, c.get("session").csrf)) {
-      throw new ApiError(403, "csrf_failed", "The form's security token is missing or stale. Reload the page and try again.");
+      throw apiError("csrf_failed", "The form's security token is missing or stale. Reload the page and try again.");
     }
     await next();
   };

@@ -1,4 +1,5 @@
 import type { DestinationRow, DisableThresholds } from "../db/destinations";
+import { configOf } from "../lib/config";
 
 /**
  * Auto-disable: a destination that keeps failing is set `disabled` (with `disabled_reason`)
@@ -15,23 +16,15 @@ import type { DestinationRow, DisableThresholds } from "../db/destinations";
  * `active` sends them (src/delivery/drain.ts). The counters and the disable itself are
  * statements of the attempt's record (`disableStatement`, src/db/destinations.ts).
  */
-export const DEFAULT_AUTO_DISABLE_FAILURES = 20;
-export const DEFAULT_AUTO_DISABLE_SECONDS = 5 * 24 * 60 * 60;
+export { DEFAULT_AUTO_DISABLE_FAILURES, DEFAULT_AUTO_DISABLE_SECONDS } from "../lib/config";
 
 export type AutoDisablePolicy = DisableThresholds;
-
-function envNumber(env: Env, name: "AUTO_DISABLE_AFTER_FAILED_DELIVERIES" | "AUTO_DISABLE_AFTER_FAILING_SECONDS", fallback: number): number {
-  const raw: unknown = env[name];
-  if (typeof raw !== "string" || raw.trim() === "") return fallback;
-  const n = Number(raw);
-  return Number.isInteger(n) && n >= 0 ? n : fallback;
-}
 
 /** The Worker-wide defaults (env vars, else built-in). */
 export function defaultAutoDisable(env: Env): AutoDisablePolicy {
   return {
-    afterFailedDeliveries: envNumber(env, "AUTO_DISABLE_AFTER_FAILED_DELIVERIES", DEFAULT_AUTO_DISABLE_FAILURES),
-    afterFailingSeconds: envNumber(env, "AUTO_DISABLE_AFTER_FAILING_SECONDS", DEFAULT_AUTO_DISABLE_SECONDS),
+    afterFailedDeliveries: configOf(env).AUTO_DISABLE_AFTER_FAILED_DELIVERIES,
+    afterFailingSeconds: configOf(env).AUTO_DISABLE_AFTER_FAILING_SECONDS,
   };
 }
 

@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from "hono";
-import { ApiError } from "./errors";
+import { apiError } from "./errors";
 
 /** How deeply request JSON may nest: no shipping payload comes near it; recursion does. */
 export const MAX_JSON_DEPTH = 64;
@@ -39,7 +39,7 @@ export function limitJsonDepth(max = MAX_JSON_DEPTH): MiddlewareHandler {
     const method = c.req.method;
     if (method === "POST" || method === "PATCH" || method === "PUT") {
       if (jsonDepthExceeds(await c.req.text(), max)) {
-        throw new ApiError(422, "json_too_deep", `the body nests arrays/objects deeper than ${max} levels`);
+        throw apiError("json_too_deep", `the body nests arrays/objects deeper than ${max} levels`);
       }
     }
     await next();

@@ -1,4 +1,5 @@
-import { inPrefix, mappedIPv4, octetsToNumber, parseIPv4Loose, parseIPv6, type Octets } from "./ip";
+import ipaddr from "ipaddr.js";
+import { parseIPv4Loose, parseIPv6Address, type Octets } from "./ip";
 
 /**
  * Outbound URL rules (SSRF). Unless ALLOW_INSECURE_DESTINATIONS is on, the relay only
@@ -104,77 +105,37 @@ function spellsBlockedIPv4(labels: string[], hexToo: boolean): boolean {
   return false;
 }
 
-/** IPv4 space that is not the public Internet (IANA special-purpose registry). */
-const BLOCKED_V4: [string, number][] = [
-  ["0.0.0.0", 8], // "this network"
-  ["10.0.0.0", 8], // private
-  ["100.64.0.0", 10], // CGNAT
-  ["127.0.0.0", 8], // loopback
-  ["169.254.0.0", 16], // link-local, cloud metadata (169.254.169.254)
-  ["172.16.0.0", 12], // private
-  ["192.0.0.0", 24], // IETF protocol assignments
-  ["192.0.2.0", 24], // documentation
-  ["192.88.99.0", 24], // 6to4 relay anycast (deprecated)
-  ["192.168.0.0", 16], // private
-  ["198.18.0.0", 15], // benchmarking
-  ["198.51.100.0", 24], // documentation
-  ["203.0.113.0", 24], // documentation
-  ["224.0.0.0", 4], // multicast
-  ["240.0.0.0", 4], // reserved, broadcast
-];
-const BLOCKED_V4_RANGES = BLOCKED_V4.map(([addr, bits]) => {
-  const n = octetsToNumber(addr.split(".").map(Number) as Octets);
-  const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return { net: (n & mask) >>> 0, mask };
-});
+/**
+ * The relay's policy over ipaddr.js's address classes (IANA special-purpose registries):
+ * IPv4 that is not the public Internet is refused — "this network", broadcast, multicast,
+ * link-local (cloud metadata 169.254.169.254), loopback, CGNAT, private, and reserved
+ * (documentation, benchmarking, IETF assignments, 6to4 relay, 240/4). AS112 and AMT
+ * anycast are public services and pass.
+ */
+const REFUSED_V4_CLASSES = new Set(["unspecified", "broadcast", "multicast", "linkLocal", "loopback", "carrierGradeNat", "private", "reserved"]);
 
-export function isBlockedIPv4(octets: Octets): boolean {
-  const n = octetsToNumber(octets);
-  return BLOCKED_V4_RANGES.some(({ net, mask }) => ((n & mask) >>> 0) === net);
+function isBlockedIPv4(octets: Octets): boolean {
+  return REFUSED_V4_CLASSES.has(new ipaddr.IPv4(octets).range());
 }
+
+const GLOBAL_UNICAST = ipaddr.parseCIDR("2000::/3");
 
 /**
  * IPv6 outside global unicast (2000::/3) is refused outright: loopback, unspecified,
- * IPv4-compatible/-translated forms, discard, ULA fc00::/7, link-local fe80::/10,
- * site-local, multicast. Inside it, the ranges that embed or reach IPv4 (NAT64, 6to4,
- * Teredo) or are not the Internet (documentation, IETF assignments, SRv6) are refused too.
- * IPv4-mapped addresses (::ffff:a.b.c.d) are judged by their IPv4 address.
+ * IPv4-compatible/-translated forms, NAT64 (which reaches the embedded IPv4 address),
+ * discard, ULA, link-local, site-local, multicast, SRv6. Inside it, every special class
+ * (6to4 and Teredo embed IPv4; documentation, IETF assignments, benchmarking, ORCHID, …)
+ * is refused too. IPv4-mapped addresses (::ffff:a.b.c.d) are judged by their IPv4 address.
  */
-const BLOCKED_V6_INSIDE_GLOBAL: [string, number][] = [
-  ["2001::", 23], // IETF protocol assignments, incl. Teredo 2001::/32
-  ["2001:db8::", 32], // documentation
-  ["2002::", 16], // 6to4: embeds an IPv4 address
-  ["3fff::", 20], // documentation (RFC 9637)
-];
-const BLOCKED_V6_ANYWHERE: [string, number][] = [
-  ["64:ff9b::", 96], // NAT64: reaches the embedded IPv4 address
-  ["64:ff9b:1::", 48], // local-use NAT64
-  ["5f00::", 16], // SRv6 SIDs
-];
-const toRanges = (list: [string, number][]) => list.map(([a, bits]) => ({ net: parseIPv6(a)!, bits }));
-const V6_INSIDE_GLOBAL = toRanges(BLOCKED_V6_INSIDE_GLOBAL);
-const V6_ANYWHERE = toRanges(BLOCKED_V6_ANYWHERE);
-const GLOBAL_UNICAST = parseIPv6("2000::")!;
+function isBlockedIPv6(addr: ipaddr.IPv6): boolean {
+  if (addr.isIPv4MappedAddress()) return isBlockedIPv4(addr.toIPv4Address().octets as Octets);
+  return !addr.match(GLOBAL_UNICAST) || addr.range() !== "unicast";
+}
 
 function isBlockedIPv6Text(text: string): boolean {
-  const n = parseIPv6(text);
-  if (n === null) return true; // not an address we can judge: refuse
-  return isBlockedIPv6(n);
+  const addr = parseIPv6Address(text);
+  return addr === null || isBlockedIPv6(addr); // an address we cannot judge is refused
 }
-
-export function isBlockedIPv6(n: bigint): boolean {
-  const v4 = mappedIPv4(n);
-  if (v4) return isBlockedIPv4(v4);
-  if (V6_ANYWHERE.some((r) => inPrefix(n, r.net, r.bits))) return true;
-  if (!inPrefix(n, GLOBAL_UNICAST, 3)) return true;
-  return V6_INSIDE_GLOBAL.some((r) => inPrefix(n, r.net, r.bits));
-}
-
-/**
- * Dotted-quad (and the decimal/hex/octal forms URL parsers also accept) to four octets.
- * @deprecated kept for existing callers; use `parseIPv4Loose` / `parseIPv4Strict` from ./ip.
- */
-export const parseIPv4 = parseIPv4Loose;
 
 export interface GuardedFetchOptions extends OutboundUrlOptions {
   timeoutMs: number;

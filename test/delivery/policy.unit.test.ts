@@ -126,12 +126,14 @@ describe("auto-disable policy", () => {
     expect(autoDisablePolicy(env, { autoDisableFailures: 0, autoDisableSeconds: 60 })).toEqual({ afterFailedDeliveries: 0, afterFailingSeconds: 60 });
   });
 
-  it("reads the Worker-wide defaults from env vars, ignoring nonsense", () => {
-    const env = { AUTO_DISABLE_AFTER_FAILED_DELIVERIES: "5", AUTO_DISABLE_AFTER_FAILING_SECONDS: "-3" } as unknown as Env;
+  it("reads the Worker-wide defaults from env vars; nonsense is an error naming the variable", () => {
+    const env = { AUTO_DISABLE_AFTER_FAILED_DELIVERIES: "5" } as unknown as Env;
     expect(autoDisablePolicy(env, { autoDisableFailures: null, autoDisableSeconds: null })).toEqual({
       afterFailedDeliveries: 5,
       afterFailingSeconds: DEFAULT_AUTO_DISABLE_SECONDS,
     });
+    const bad = { AUTO_DISABLE_AFTER_FAILED_DELIVERIES: "5", AUTO_DISABLE_AFTER_FAILING_SECONDS: "-3" } as unknown as Env;
+    expect(() => autoDisablePolicy(bad, { autoDisableFailures: null, autoDisableSeconds: null })).toThrow(/AUTO_DISABLE_AFTER_FAILING_SECONDS/);
   });
 });
 

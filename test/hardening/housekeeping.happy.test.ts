@@ -129,12 +129,14 @@ describe("retention purge (the cron)", () => {
     expect(await count("events", "workspace_id = ?1", ws.id)).toBe(1);
     await purgeExpired({ ...env, RETENTION_DAYS: "1" } as Env, inTwoDays);
     expect(await count("events", "workspace_id = ?1", ws.id)).toBe(0);
-    // Nonsense means the default (30 days), never "purge everything".
+    // Nonsense is an error naming the variable, never "purge everything"; unset means 30 days.
     expect((await postAtoship(source, atoshipEvent({ data: { order_id: "ord_days_2" } }))).status).toBe(200);
-    for (const bad of ["0", "-1", "abc", "1.5", ""]) {
-      await purgeExpired({ ...env, RETENTION_DAYS: bad } as Env, inTwoDays);
+    for (const bad of ["0", "-1", "abc", "1.5"]) {
+      await expect(purgeExpired({ ...env, RETENTION_DAYS: bad } as Env, inTwoDays), bad).rejects.toThrow(/RETENTION_DAYS/);
       expect(await count("events", "workspace_id = ?1", ws.id), bad).toBe(1);
     }
+    await purgeExpired({ ...env, RETENTION_DAYS: "" } as Env, inTwoDays);
+    expect(await count("events", "workspace_id = ?1", ws.id)).toBe(1);
   });
 });
 

@@ -27,11 +27,12 @@ describe("order objects: sharding by order key (ORDER_SHARDS)", () => {
     expect(orderShards(env)).toBeGreaterThan(0);
   });
 
-  it("orderShards falls back to the default for values that are not a whole number in range", () => {
+  it("orderShards: unset means the default; a value that is not a whole number in range is an error naming ORDER_SHARDS", () => {
     const base = { ...env } as Env;
     expect(orderShards({ ...base, ORDER_SHARDS: "0" })).toBe(0);
     expect(orderShards({ ...base, ORDER_SHARDS: "128" })).toBe(128);
-    for (const bad of ["", "-1", "1.5", "4097", "many"]) expect(orderShards({ ...base, ORDER_SHARDS: bad })).toBe(64);
+    expect(orderShards({ ...base, ORDER_SHARDS: "" })).toBe(64);
+    for (const bad of ["-1", "1.5", "4097", "many", "6a"]) expect(() => orderShards({ ...base, ORDER_SHARDS: bad }), bad).toThrow(/ORDER_SHARDS/);
   });
 
   it("names are stable, per workspace, and spread over exactly the shard count", () => {

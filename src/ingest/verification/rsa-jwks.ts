@@ -1,5 +1,5 @@
+import { createRemoteJWKSet, customFetch } from "jose";
 import type { z } from "zod";
-import { isRecord } from "../../events/normalize";
 import { fromBase64, utf8 } from "../../lib/encoding";
 import type { rsaJwksVerificationSchema, VerificationResult } from "./types";
 
@@ -8,7 +8,7 @@ export type RsaJwksConfig = z.infer<typeof rsaJwksVerificationSchema>;
 export interface RsaJwksOptions {
   /** The current time, unix milliseconds (unix seconds are recognised too). */
   now: number;
-  /** The fetch used for the JWKS (the relay passes one with a timeout). */
+  /** The fetch used for the JWKS (the relay passes its SSRF-guarded one, with a timeout). */
   fetch: typeof fetch;
 }
 
@@ -23,25 +23,21 @@ export const JWKS_MIN_REFETCH_MS = 30 * 1000;
 const MAX_CACHED_JWKS = 32;
 
 interface CachedJwks {
+  /** jose's remote JWKS: fetches, checks the set's shape, keeps the last good set. */
+  remote: ReturnType<typeof createRemoteJWKSet>;
+  /** The fetch of the request that reloads it (the guarded fetch is built per request's env). */
+  fetcher: typeof fetch;
   /** When these keys were fetched. */
   fetchedAt: number;
   /** When the JWKS was last asked for (successfully or not). */
   attemptedAt: number;
   /** The last attempt failed: an unknown kid is then "unavailable", not "unknown". */
   failing: boolean;
-  keys: Map<string, JsonWebKey>;
   imported: Map<string, Promise<CryptoKey | null>>;
 }
 
-/** Per isolate, by JWKS URL. */
+/** Per isolate, by JWKS URL; an entry exists once its JWKS was fetched. */
 const jwksCache = new Map<string, CachedJwks>();
-const inflight = new Map<string, Promise<CachedJwks | null>>();
-
-/** Forgets every cached JWKS (tests). */
-export function clearJwksCache(): void {
-  jwksCache.clear();
-  inflight.clear();
-}
 
 const fail = (reason: Extract<VerificationResult, { ok: false }>["reason"]): VerificationResult => ({ ok: false, reason });
 
@@ -57,9 +53,12 @@ const fail = (reason: Extract<VerificationResult, { ok: false }>["reason"]): Ver
  * it as ISO-8601 (`Date.parse`), so ISO-8601 is read, and unix seconds/ms as well. The
  * signed string uses the header exactly as sent.
  *
- * The JWKS is cached per isolate for JWKS_TTL_MS; an unknown `kid` refetches it once
- * (at most every JWKS_MIN_REFETCH_MS, so forged kids cannot make us hammer the JWKS), and a
- * failed refresh keeps serving the keys already known, retrying after the same interval.
+ * The JWKS is fetched by jose's `createRemoteJWKSet` through the caller's fetch (the relay's
+ * SSRF-guarded one). When to fetch is the relay's rule, on the caller's clock: cached per
+ * isolate for JWKS_TTL_MS; an unknown `kid` refetches it once (at most every
+ * JWKS_MIN_REFETCH_MS, so forged kids cannot make us hammer the JWKS), and a failed refresh
+ * keeps serving the keys already known, retrying after the same interval. No keys at all
+ * is `jwks_unavailable` (the ingest route's 503), never a refusal of the callback.
  */
 export async function verifyRsaJwks(
   cfg: RsaJwksConfig,
@@ -122,21 +121,17 @@ async function keyFor(
     const fresh = age >= 0 && age < JWKS_TTL_MS;
     const sinceAttempt = nowMs - entry.attemptedAt;
     const mayAttempt = sinceAttempt >= JWKS_MIN_REFETCH_MS || sinceAttempt < 0;
-    if ((!fresh || !entry.keys.has(kid)) && mayAttempt) {
-      const refreshed = await loadJwks(jwksUrl, nowMs, fetcher);
-      if (refreshed) entry = refreshed;
-      else {
-        // Keep serving the keys we have; try the JWKS again after the guard interval.
-        entry.attemptedAt = nowMs;
-        entry.failing = true;
-      }
+    if ((!fresh || !publishedKey(entry, kid)) && mayAttempt && !(await reload(entry, nowMs, fetcher))) {
+      // Keep serving the keys we have; try the JWKS again after the guard interval.
+      entry.attemptedAt = nowMs;
+      entry.failing = true;
     }
   } else {
-    const loaded = await loadJwks(jwksUrl, nowMs, fetcher);
-    if (!loaded) return "unavailable";
-    entry = loaded;
+    entry = newEntry(jwksUrl, fetcher);
+    if (!(await reload(entry, nowMs, fetcher))) return "unavailable";
+    remember(jwksUrl, entry);
   }
-  const jwk = entry.keys.get(kid);
+  const jwk = publishedKey(entry, kid);
   if (!jwk) return entry.failing ? "unavailable" : null;
   let imported = entry.imported.get(kid);
   if (!imported) {
@@ -146,44 +141,54 @@ async function keyFor(
   return imported;
 }
 
-function loadJwks(jwksUrl: string, nowMs: number, fetcher: typeof fetch): Promise<CachedJwks | null> {
-  let pending = inflight.get(jwksUrl);
-  if (!pending) {
-    pending = fetchJwks(jwksUrl, nowMs, fetcher).finally(() => inflight.delete(jwksUrl));
-    inflight.set(jwksUrl, pending);
-  }
-  return pending;
+function newEntry(jwksUrl: string, fetcher: typeof fetch): CachedJwks {
+  const entry: CachedJwks = {
+    // jose's own expiry and cooldown run on the wall clock; the relay decides when to reload.
+    remote: createRemoteJWKSet(new URL(jwksUrl), {
+      cacheMaxAge: Infinity,
+      cooldownDuration: 0,
+      // Called unbound: workerd's fetch refuses a `this` other than the global scope.
+      [customFetch]: (url, init) => {
+        const { fetcher } = entry;
+        return fetcher(url, init);
+      },
+    }),
+    fetcher,
+    fetchedAt: -Infinity,
+    attemptedAt: -Infinity,
+    failing: false,
+    imported: new Map(),
+  };
+  return entry;
 }
 
-async function fetchJwks(jwksUrl: string, nowMs: number, fetcher: typeof fetch): Promise<CachedJwks | null> {
-  let body: unknown;
+async function reload(entry: CachedJwks, nowMs: number, fetcher: typeof fetch): Promise<boolean> {
+  entry.fetcher = fetcher;
   try {
-    const res = await fetcher(jwksUrl, { headers: { accept: "application/json" } });
-    if (!res.ok) {
-      await res.body?.cancel();
-      return null;
-    }
-    body = await res.json();
+    await entry.remote.reload();
   } catch {
-    return null;
+    return false;
   }
-  if (!isRecord(body) || !Array.isArray(body.keys)) return null;
-  const keys = new Map<string, JsonWebKey>();
-  for (const k of body.keys) {
-    if (isRecord(k) && typeof k.kid === "string" && k.kty === "RSA" && typeof k.n === "string" && typeof k.e === "string") {
-      keys.set(k.kid, { kty: "RSA", n: k.n, e: k.e });
-    }
-  }
-  const entry: CachedJwks = { fetchedAt: nowMs, attemptedAt: nowMs, failing: false, keys, imported: new Map() };
-  if (jwksCache.size >= MAX_CACHED_JWKS && !jwksCache.has(jwksUrl)) {
+  Object.assign(entry, { fetchedAt: nowMs, attemptedAt: nowMs, failing: false });
+  entry.imported.clear();
+  return true;
+}
+
+function remember(jwksUrl: string, entry: CachedJwks): void {
+  if (jwksCache.size >= MAX_CACHED_JWKS) {
     const oldest = jwksCache.keys().next().value;
     if (oldest !== undefined) jwksCache.delete(oldest);
   }
   jwksCache.set(jwksUrl, entry);
-  return entry;
 }
 
-/** Imports only the public parts (`kty`, `n`, `e`): a JWK's `alg`/`key_ops` cannot veto verify. */
+/** The RSA key the set publishes under `kid`: only its public parts, so a JWK's `alg`/`key_ops` cannot veto verify. */
+function publishedKey(entry: CachedJwks, kid: string): JsonWebKey | undefined {
+  const k = entry.remote.jwks()?.keys.find((k) => k.kid === kid && k.kty === "RSA" && typeof k.n === "string" && typeof k.e === "string");
+  return k ? { kty: "RSA", n: k.n, e: k.e } : undefined;
+}
+
+/** Imports the public parts `publishedKey` kept. */
 async function importJwk(jwk: JsonWebKey): Promise<CryptoKey | null> {
   try {
     return await crypto.subtle.importKey("jwk", jwk, { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, false, ["verify"]);
