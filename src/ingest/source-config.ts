@@ -3,7 +3,17 @@ import { eq } from "drizzle-orm";
 import * as schema from "../db/schema";
 import { openSource, type SourceConfig } from "../db/sources";
 import { keyringOf, sourceCacheTtlMs } from "../lib/config";
-import { routingColumns, type RoutingDestination } from "./pipeline";
+import type { RoutingDestination } from "./pipeline";
+
+/** The destination columns the fan-out reads, for a drizzle select. */
+const routingColumns = {
+  id: schema.destinations.id,
+  status: schema.destinations.status,
+  events: schema.destinations.events,
+  sourceIds: schema.destinations.sourceIds,
+  filter: schema.destinations.filter,
+  maxAttempts: schema.destinations.maxAttempts,
+} satisfies Record<keyof RoutingDestination, unknown>;
 
 /** What ingest needs of a source: its decrypted config, its workspace's destinations, and the version they were read at. */
 export interface IngestConfig {
@@ -72,4 +82,9 @@ export async function reloadIngestConfig(env: Env, sourceId: string): Promise<In
     cache.set(sourceId, { config, expiresAt: Date.now() + ttl });
   }
   return config;
+}
+
+/** A workspace's destinations as the fan-out reads them, read now (pointer fetch jobs: no cache, no guard). */
+export function routingDestinations(env: Env, workspaceId: string): Promise<RoutingDestination[]> {
+  return drizzle(env.DB, { schema }).select(routingColumns).from(schema.destinations).where(eq(schema.destinations.workspaceId, workspaceId));
 }
