@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { sha256Hex } from "../lib/crypto";
 import type { Db } from "./client";
 import { workspaces } from "./schema";
 
@@ -39,6 +40,11 @@ export function isStaleConfig(err: unknown): boolean {
 export async function workspaceIdForKeyHash(db: Db, hash: string): Promise<string | undefined> {
   const row = await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.apiKeyHash, hash)).get();
   return row?.id;
+}
+
+/** Resolves an API key to its workspace (the API's auth caches by hash; the console's sign-in asks each time). */
+export async function workspaceIdForKey(db: Db, key: string): Promise<string | undefined> {
+  return workspaceIdForKeyHash(db, await sha256Hex(key));
 }
 
 /** A new workspace; its config version starts at the schema's default. */
