@@ -1,4 +1,4 @@
-import { eq } from "drizzle-orm";
+import { and, eq } from "drizzle-orm";
 import { sha256Hex } from "../lib/crypto";
 import type { Db } from "./client";
 import { workspaces } from "./schema";
@@ -45,6 +45,18 @@ export async function workspaceIdForKeyHash(db: Db, hash: string): Promise<strin
 /** Resolves an API key to its workspace (the API's auth caches by hash; the console's sign-in asks each time). */
 export async function workspaceIdForKey(db: Db, key: string): Promise<string | undefined> {
   return workspaceIdForKeyHash(db, await sha256Hex(key));
+}
+
+/**
+ * The workspace a console session names, if its API key is still the one the session was
+ * opened with (src/dashboard/session.ts: for h4 to call instead of its own select).
+ */
+export function workspaceForSession(db: Db, id: string, keyHash: string): Promise<Pick<WorkspaceRow, "id" | "name"> | undefined> {
+  return db
+    .select({ id: workspaces.id, name: workspaces.name })
+    .from(workspaces)
+    .where(and(eq(workspaces.id, id), eq(workspaces.apiKeyHash, keyHash)))
+    .get();
 }
 
 /** A new workspace; its config version starts at the schema's default. */
