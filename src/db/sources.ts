@@ -91,3 +91,8 @@ export async function getSourceRow(db: Db, workspaceId: string, id: string) {
     .where(and(eq(sources.workspaceId, workspaceId), eq(sources.id, id)))
     .get();
 }
+
+// --- added by h2: a pointer fetch job finds its source by id alone (the job names it).
+export async function getSourceRowById(db: Db, id: string) {
+  return db.select().from(sources).where(eq(sources.id, id)).get();
+}

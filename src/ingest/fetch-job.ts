@@ -1,6 +1,6 @@
 import { dbOf } from "../db/client";
 import { noteIngestLogReason, recordFetchedEvents } from "../db/ingest-log";
-import { getSourceRow, openSource } from "../db/sources";
+import { getSourceRowById, openSource } from "../db/sources";
 import { STALE_CONFIG } from "../db/workspaces";
 import { allowInsecureDestinations, keyringOf } from "../lib/config";
 import { guardedFetch } from "../lib/url-safety";
@@ -23,7 +23,7 @@ const FETCH_TIMEOUT_MS = 15_000;
  * ingest log row says what happened each time.
  */
 export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Promise<void> {
-  const row = await getSourceRow(dbOf(env), job.workspace_id, job.source_id);
+  const row = await getSourceRowById(dbOf(env), job.source_id);
   if (!row) {
     await noteIngestLogReason(env.DB, job.ingest_log_id, "fetch_abandoned: source deleted");
     return;
