@@ -1,7 +1,6 @@
-import { eq } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import { dbOf } from "../db/client";
-import { workspaces } from "../db/schema";
+import { workspaceIdForKeyHash } from "../db/workspaces";
 import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
 import { notConfigured, unauthorized } from "../lib/errors";
 import type { AppEnv } from "./app";
@@ -37,7 +36,7 @@ export function workspaceAuth(): MiddlewareHandler<AppEnv> {
     const now = Date.now();
     let cached = keyCache.get(hash);
     if (!cached || cached.until < now) {
-      const workspaceId = await workspaceForKeyHash(c.env, hash);
+      const workspaceId = await workspaceIdForKeyHash(dbOf(c.env), hash);
       if (!workspaceId) throw unauthorized("invalid API key", "invalid_api_key");
       cached = { workspaceId, until: now + KEY_CACHE_TTL_MS };
       if (keyCache.size > 10_000) keyCache.clear();
@@ -46,14 +45,4 @@ export function workspaceAuth(): MiddlewareHandler<AppEnv> {
     c.set("workspaceId", cached.workspaceId);
     await next();
   };
-}
-
-/** Resolves an API key to its workspace (the dashboard's sign-in uses the same rule). */
-export async function workspaceForKey(env: Env, key: string): Promise<string | undefined> {
-  return workspaceForKeyHash(env, await sha256Hex(key));
-}
-
-async function workspaceForKeyHash(env: Env, hash: string): Promise<string | undefined> {
-  const row = await dbOf(env).select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.apiKeyHash, hash)).get();
-  return row?.id;
 }

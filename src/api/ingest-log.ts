@@ -1,10 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { and, desc, eq, gte, lt, or } from "drizzle-orm";
-import { dbOf, type Db } from "../db/client";
-import { INGEST_RESULTS, ingestLog } from "../db/schema";
+import { dbOf } from "../db/client";
+import type { IngestLogRow } from "../db/ingest-log";
+import { INGEST_RESULTS } from "../db/schema";
+import { listIngestLog } from "../ingest/log";
 import type { createRouter } from "./app";
 import { errorResponses } from "./openapi";
-import { decodeCursor, iso, msOf, page, pageQuerySchema, timeRangeSchema } from "./pagination";
+import { iso, msOf, pageQuerySchema, timeRangeSchema } from "./pagination";
 
 const ingestLogQuerySchema = pageQuerySchema.extend(timeRangeSchema.shape).extend({
   source: z.string().max(100).optional().openapi({ description: "source id (src_…)" }),
@@ -36,45 +37,6 @@ const list = createRoute({
     ...errorResponses(400, 401),
   },
 });
-
-export type IngestLogRow = typeof ingestLog.$inferSelect;
-export type IngestResult = (typeof INGEST_RESULTS)[number];
-
-/** What the ingest log can be searched by; shared by `GET /v1/ingest-log` and the dashboard. */
-export interface IngestLogFilter {
-  source?: string;
-  result?: IngestResult;
-  /** Unix ms, inclusive. */
-  since?: number;
-  /** Unix ms, exclusive. */
-  until?: number;
-}
-
-/** One page of a workspace's ingest log, newest first, keyset-paginated on (at, id). */
-export async function listIngestLog(
-  db: Db,
-  workspaceId: string,
-  filter: IngestLogFilter,
-  pageOpts: { limit: number; cursor?: string | undefined },
-): Promise<{ data: IngestLogRow[]; next_cursor: string | null }> {
-  const after = decodeCursor(pageOpts.cursor);
-  const rows = await db
-    .select()
-    .from(ingestLog)
-    .where(
-      and(
-        eq(ingestLog.workspaceId, workspaceId),
-        filter.source ? eq(ingestLog.sourceId, filter.source) : undefined,
-        filter.result ? eq(ingestLog.result, filter.result) : undefined,
-        filter.since !== undefined ? gte(ingestLog.at, filter.since) : undefined,
-        filter.until !== undefined ? lt(ingestLog.at, filter.until) : undefined,
-        after ? or(lt(ingestLog.at, after.at), and(eq(ingestLog.at, after.at), lt(ingestLog.id, after.id))) : undefined,
-      ),
-    )
-    .orderBy(desc(ingestLog.at), desc(ingestLog.id))
-    .limit(pageOpts.limit + 1);
-  return page(rows, pageOpts.limit, (r) => ({ at: r.at, id: r.id }));
-}
 
 export function ingestLogView(r: IngestLogRow) {
   return {

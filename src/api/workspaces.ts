@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { dbOf } from "../db/client";
-import { workspaces } from "../db/schema";
+import { insertWorkspace } from "../db/workspaces";
 import { sha256Hex } from "../lib/crypto";
 import { newId, randomToken } from "../lib/ids";
 import type { createRouter } from "./app";
@@ -30,7 +30,7 @@ export function registerWorkspaceRoutes(app: ReturnType<typeof createRouter>) {
     const apiKey = `sk_${randomToken(24)}`;
     const now = Date.now();
     const row = { id: newId("ws", now), name, apiKeyHash: await sha256Hex(apiKey), createdAt: now };
-    await dbOf(c.env).insert(workspaces).values(row);
+    await insertWorkspace(dbOf(c.env), row);
     return c.json({ id: row.id, name, api_key: apiKey, created_at: new Date(now).toISOString() }, 201);
   });
 }

@@ -1,6 +1,7 @@
 import type { FC } from "hono/jsx";
 import type { Hono } from "hono";
-import { workspaceForKey } from "../api/auth";
+import { dbOf } from "../db/client";
+import { workspaceIdForKey } from "../db/workspaces";
 import { sha256Hex } from "../lib/crypto";
 import { render } from "./layout";
 import { readSession, safeNext, startSession, type DashboardEnv } from "./session";
@@ -41,7 +42,7 @@ export function registerLoginPages(app: Hono<DashboardEnv>) {
     const next = safeNext(c.req.query("next"));
     const form = await c.req.parseBody();
     const key = typeof form.api_key === "string" ? form.api_key.trim() : "";
-    const workspaceId = key && key.length <= 200 ? await workspaceForKey(c.env, key) : undefined;
+    const workspaceId = key && key.length <= 200 ? await workspaceIdForKey(dbOf(c.env), key) : undefined;
     if (!workspaceId) {
       return render(c, { title: "Sign in" }, <LoginForm next={next} error="That API key was not accepted." />, 401);
     }

@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { listIngestLog, type IngestLogFilter, type IngestResult } from "../api/ingest-log";
+import { listIngestLog, type IngestLogFilter, type IngestResult } from "../ingest/log";
 import { dbOf } from "../db/client";
 import { INGEST_RESULTS } from "../db/schema";
 import { publicBaseUrl } from "../lib/config";

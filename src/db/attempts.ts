@@ -1,5 +1,6 @@
-import { and, asc, count, eq, max, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, max, sql } from "drizzle-orm";
 import type { Db } from "./client";
+import { eventDeliveryIds } from "./deliveries-reads";
 import { STILL_EXPIRED_IDS_SQL } from "./deliveries-pages";
 import { jsonColumns, jsonRowsStatements } from "./json-rows";
 import { columnNames, rowToDriver } from "./rows";
@@ -67,4 +68,13 @@ export async function attemptDurationAtRank(db: Db, destinationId: string, rank:
     .offset(rank)
     .get();
   return r?.d ?? null;
+}
+
+/** The query for every attempt of an event's deliveries, by delivery then attempt (for a `db.batch`). */
+export function eventAttemptsQuery(db: Db, workspaceId: string, eventId: string) {
+  return db
+    .select()
+    .from(attempts)
+    .where(and(eq(attempts.workspaceId, workspaceId), inArray(attempts.deliveryId, eventDeliveryIds(db, eventId))))
+    .orderBy(asc(attempts.deliveryId), asc(attempts.attempt));
 }

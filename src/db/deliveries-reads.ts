@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gte, lt, or } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, gte, lt, or, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
 import { deliveries } from "./schema";
@@ -85,4 +85,30 @@ export function deliveryCountsSince(db: Db, workspaceId: string, since: number) 
     .from(deliveries)
     .where(and(eq(deliveries.workspaceId, workspaceId), gte(deliveries.createdAt, since)))
     .groupBy(deliveries.status);
+}
+
+// ---------------------------------------------------------------- an event's deliveries (event log)
+
+/** `EXISTS` a delivery of the event `eventId` (a column of the outer query) in `status`. */
+export function eventHasDeliveryIn(db: Db, eventId: SQLWrapper, status: DeliveryStatus) {
+  return exists(
+    db
+      .select({ id: deliveries.id })
+      .from(deliveries)
+      .where(and(eq(deliveries.eventId, eventId), eq(deliveries.status, status))),
+  );
+}
+
+/** The query for an event's deliveries, oldest first (for a `db.batch`). */
+export function eventDeliveriesQuery(db: Db, workspaceId: string, eventId: string) {
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, workspaceId), eq(deliveries.eventId, eventId)))
+    .orderBy(asc(deliveries.createdAt), asc(deliveries.id));
+}
+
+/** The ids of an event's deliveries, as a subquery. */
+export function eventDeliveryIds(db: Db, eventId: string) {
+  return db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.eventId, eventId));
 }

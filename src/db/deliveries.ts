@@ -8,7 +8,7 @@ import { deliveries, destinations, type DeliveryStatus } from "./schema";
 /**
  * The `deliveries` table: every statement that reads or writes it, and the named transitions
  * of its state machine; its paged walks (drain, sweep, replay, retention) are in
- * src/db/deliveries-pages.ts and the API's reads in src/db/deliveries-reads.ts. These three
+ * src/db/deliveries-pages.ts, the API's reads in src/db/deliveries-reads.ts and its two inserts in src/db/deliveries-create.ts. These three
  * are the only modules that write SQL against `deliveries`; this one alone knows which
  * statuses are open.
  *
@@ -263,27 +263,3 @@ export async function reopen(db: Db, d: Pick<Delivery, "id" | "attemptCount">, n
     .returning();
   return row;
 }
-
-// ---------------------------------------------------------------- relay events
-
-/**
- * A relay event's delivery (src/delivery/relay-events.ts), new and pending, written once (its
- * id derives from event and destination) and only where `condition` holds: SQL over `?7`
- * (now) and `?9` (the guard's destination id, or null).
- */
-export function insertRelayDeliveryStatement(
-  d1: D1Database,
-  row: Pick<Delivery, "id" | "workspaceId" | "eventId" | "destinationId" | "eventType" | "attemptLimit" | "enqueuedAt"> & { now: number },
-  condition: string,
-  guardId: string | null,
-): D1PreparedStatement {
-  return d1
-    .prepare(
-      `INSERT OR IGNORE INTO deliveries (id, workspace_id, event_id, destination_id, event_type, status,
-         attempt_count, attempt_limit, next_attempt_at, enqueued_at, order_key, sequence, created_at, updated_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, NULL, NULL, ?7, ?7
-        WHERE ${condition}`,
-    )
-    .bind(row.id, row.workspaceId, row.eventId, row.destinationId, row.eventType, row.attemptLimit, row.now, row.enqueuedAt, guardId);
-}
-

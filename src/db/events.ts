@@ -1,7 +1,139 @@
-// --- added by h3: the console overview's count (src/dashboard/queries.ts)
-import { and, count, eq, gte } from "drizzle-orm";
+import { and, count, desc, eq, gte, lt, or } from "drizzle-orm";
 import type { Db } from "./client";
-import { events } from "./schema";
+import { eventHasDeliveryIn } from "./deliveries-reads";
+import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
+import { eventPayloads, events, type DeliveryStatus } from "./schema";
+
+/** An `events` row; the group commit writes it whole. */
+export type EventRow = typeof events.$inferSelect;
+/** An `event_payloads` row: the provider's payload as received. */
+export type EventPayloadRow = typeof eventPayloads.$inferSelect;
+
+const EVENT_KEYS = [
+  "id", "workspaceId", "sourceId", "type", "livemode", "orderKey", "orderReference",
+  "trackingNumber", "sequence", "dedupeKey", "body", "occurredAt", "createdAt",
+] as const satisfies readonly (keyof EventRow)[];
+const EVENT_COLUMNS = jsonInsertColumns(events, EVENT_KEYS);
+const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS.names})
+  SELECT ${EVENT_COLUMNS.values} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
+
+const PAYLOAD_COLUMNS = jsonInsertColumns(eventPayloads, ["eventId", "workspaceId", "raw"]);
+const INSERT_PAYLOADS = `INSERT INTO event_payloads (${PAYLOAD_COLUMNS.names})
+  SELECT ${PAYLOAD_COLUMNS.values} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
+const INSERT_PAYLOAD = `INSERT INTO event_payloads (${PAYLOAD_COLUMNS.names}) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING`;
+
+/** The JSON size past which a payload gets its own statement. */
+const LARGE_PAYLOAD_CHARS = 256 * 1024;
+
+/**
+ * Inserts events, one multi-row statement per slice. Idempotent (ids derive from the event);
+ * `ON CONFLICT DO NOTHING`, not `OR IGNORE`, so a row that breaks any other rule fails the
+ * batch instead of vanishing. `livemode` travels as JSON true/false, which `->>` reads as 1/0.
+ */
+export function insertEventsStatements(db: D1Database, rows: EventRow[]): D1PreparedStatement[] {
+  return jsonRowsStatements(db, INSERT_EVENTS, rows);
+}
+
+/**
+ * Inserts payloads: the small ones in multi-row statements, then each large one bound as
+ * itself — escaped into a JSON array, a payload near the 1 MiB ingest limit could pass D1's
+ * 2 MB value limit.
+ */
+export function insertPayloadsStatements(db: D1Database, rows: EventPayloadRow[]): D1PreparedStatement[] {
+  const small = rows.filter((p) => p.raw.length <= LARGE_PAYLOAD_CHARS);
+  const large = rows.filter((p) => p.raw.length > LARGE_PAYLOAD_CHARS);
+  return [
+    ...jsonRowsStatements(db, INSERT_PAYLOADS, small),
+    ...large.map((p) => db.prepare(INSERT_PAYLOAD).bind(p.eventId, p.workspaceId, p.raw)),
+  ];
+}
+
+/** What the event log can be searched by; shared by `GET /v1/events` and the console. */
+export interface EventFilter {
+  type?: string;
+  source?: string;
+  /** The order reference (indexed with the workspace). */
+  order?: string;
+  /** Indexed with the workspace. */
+  trackingNumber?: string;
+  /** Unix ms, inclusive. */
+  since?: number;
+  /** Unix ms, exclusive. */
+  until?: number;
+  /** Only events with at least one delivery in this state. */
+  deliveryStatus?: DeliveryStatus;
+}
+
+/** The columns a list needs: no raw payload. */
+const summaryColumns = {
+  id: events.id,
+  type: events.type,
+  sourceId: events.sourceId,
+  livemode: events.livemode,
+  orderReference: events.orderReference,
+  trackingNumber: events.trackingNumber,
+  body: events.body,
+  createdAt: events.createdAt,
+};
+export type EventSummary = Pick<EventRow, keyof typeof summaryColumns>;
+
+/** Up to `limit` of a workspace's events matching `filter`, newest first, after the keyset position `after` (created_at, id). */
+export function selectEvents(
+  db: Db,
+  workspaceId: string,
+  filter: EventFilter,
+  after: { at: number; id: string } | undefined,
+  limit: number,
+): Promise<EventSummary[]> {
+  return db
+    .select(summaryColumns)
+    .from(events)
+    .where(
+      and(
+        eq(events.workspaceId, workspaceId),
+        filter.type ? eq(events.type, filter.type) : undefined,
+        filter.source ? eq(events.sourceId, filter.source) : undefined,
+        filter.order ? eq(events.orderReference, filter.order) : undefined,
+        filter.trackingNumber ? eq(events.trackingNumber, filter.trackingNumber) : undefined,
+        filter.since !== undefined ? gte(events.createdAt, filter.since) : undefined,
+        filter.until !== undefined ? lt(events.createdAt, filter.until) : undefined,
+        filter.deliveryStatus ? eventHasDeliveryIn(db, events.id, filter.deliveryStatus) : undefined,
+        after ? or(lt(events.createdAt, after.at), and(eq(events.createdAt, after.at), lt(events.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(events.createdAt), desc(events.id))
+    .limit(limit);
+}
+
+/** The query for one event of a workspace (for a `db.batch`). */
+export function eventQuery(db: Db, workspaceId: string, id: string) {
+  return db.select().from(events).where(and(eq(events.workspaceId, workspaceId), eq(events.id, id)));
+}
+
+/** The query for an event's raw payload (for a `db.batch`); no row for the relay's own events. */
+export function payloadQuery(db: Db, workspaceId: string, eventId: string) {
+  return db
+    .select({ raw: eventPayloads.raw })
+    .from(eventPayloads)
+    .where(and(eq(eventPayloads.workspaceId, workspaceId), eq(eventPayloads.eventId, eventId)));
+}
+
+/**
+ * Deletes up to `limit` of a workspace's events received before `cutoff` that no delivery
+ * refers to any more, with their payloads, in one batch (the payloads first: the ids come
+ * from the same select); how many events went (retention).
+ */
+export async function purgeEvents(db: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<number> {
+  const doomed = `SELECT e.id FROM events e
+          WHERE e.workspace_id = ?1 AND e.created_at < ?2
+            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+          ORDER BY e.created_at, e.id LIMIT ?3`;
+  const [, removed] = await db.batch([
+    db.prepare(`DELETE FROM event_payloads WHERE event_id IN (${doomed})`).bind(workspaceId, cutoff, limit),
+    db.prepare(`DELETE FROM events WHERE id IN (${doomed})`).bind(workspaceId, cutoff, limit),
+  ]);
+  return removed!.meta.changes;
+}
 
 /** How many events arrived since `since`; unexecuted, for a batch. */
 export function eventCountSince(db: Db, workspaceId: string, since: number) {

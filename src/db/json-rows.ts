@@ -1,3 +1,5 @@
+import { getTableColumns, type Table } from "drizzle-orm";
+
 /**
  * Multi-row statements: the rows travel as one JSON array bound to `?1` and are read back
  * with `json_each(?1) r`, so one statement writes many rows whatever D1's limit on bound
@@ -18,4 +20,16 @@ export function jsonRowsStatements(db: D1Database, sql: string, rows: object[]):
   const out: D1PreparedStatement[] = [];
   for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) out.push(db.prepare(sql).bind(JSON.stringify(rows.slice(i, i + ROWS_PER_STATEMENT))));
   return out;
+}
+
+/**
+ * The column list and the matching `r.value ->> '$.<key>'` list of a multi-row insert whose JSON
+ * rows are keyed by the drizzle schema's property names: a renamed or dropped column fails `tsc`.
+ */
+export function jsonInsertColumns<T extends Table>(table: T, keys: readonly (keyof T["_"]["columns"] & string)[]): { names: string; values: string } {
+  const columns = getTableColumns(table);
+  return {
+    names: keys.map((k) => columns[k]!.name).join(", "),
+    values: keys.map((k) => `r.value ->> '$.${k}'`).join(", "),
+  };
 }

@@ -1,5 +1,5 @@
 import { dbOf } from "../db/client";
-import { insertRelayDeliveryStatement } from "../db/deliveries";
+import { insertRelayDeliveryStatement } from "../db/deliveries-create";
 import { relaySubscriberRows, type DestinationRow } from "../db/destinations";
 import type { CanonicalEvent, RelayEventType } from "../events/canonical";
 import { deliveryIdOf, eventIdOf } from "../events/ids";

@@ -1,12 +1,15 @@
 import { dbOf } from "../db/client";
 import { routingDestinations } from "../db/destinations";
+import { noteIngestLogReason, recordFetchedEvents } from "../db/ingest-log";
 import { getSourceRowById, openSource } from "../db/sources";
+import { STALE_CONFIG } from "../db/workspaces";
 import { allowInsecureDestinations, keyringOf } from "../lib/config";
 import { guardedFetch } from "../lib/url-safety";
 import type { JobMessage } from "../jobs/messages";
-import { acceptEvents } from "./pipeline";
+import { commitEvents } from "./pipeline";
 import { adapterFor } from "./providers";
 import { AdapterParseError, type NormalizedEvent } from "./providers/types";
+import { unmappedEvent } from "./unmapped";
 
 type FetchJob = Extract<JobMessage, { kind: "fetch" }>;
 
@@ -23,18 +26,18 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
   const db = dbOf(env);
   const row = await getSourceRowById(db, job.source_id);
   if (!row) {
-    await noteOnLog(env, job.ingest_log_id, "fetch_abandoned: source deleted");
+    await noteIngestLogReason(env.DB, job.ingest_log_id, "fetch_abandoned: source deleted");
     return;
   }
   const ring = await keyringOf(env);
   const source = await openSource(ring, row);
   const adapter = adapterFor(source.provider);
   if (!source.credentials || !adapter.fetchResource) {
-    await noteOnLog(env, job.ingest_log_id, "fetch_abandoned: no credentials");
+    await noteIngestLogReason(env.DB, job.ingest_log_id, "fetch_abandoned: no credentials");
     return;
   }
   if (adapter.isFetchAllowed && !adapter.isFetchAllowed(job.resource_url, source.credentials)) {
-    await noteOnLog(env, job.ingest_log_id, "fetch_refused: resource_url is not on the provider's API host");
+    await noteIngestLogReason(env.DB, job.ingest_log_id, "fetch_refused: resource_url is not on the provider's API host");
     return;
   }
   let events: NormalizedEvent[];
@@ -49,29 +52,24 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
   } catch (err) {
     if (!(err instanceof AdapterParseError)) {
       // HTTP 5xx, 429, network: worth another try on the jobs queue's backoff.
-      await noteOnLog(env, job.ingest_log_id, `fetch_failed (attempt ${attempt}): ${(err as Error).message}`.slice(0, 500));
+      await noteIngestLogReason(env.DB, job.ingest_log_id, `fetch_failed (attempt ${attempt}): ${(err as Error).message}`.slice(0, 500));
       throw err;
     }
     // The resource came back but is not what the provider documents: retrying cannot help,
     // and the callback must still not be lost — keep it as provider.unmapped.
     events = [
-      {
-        type: "provider.unmapped",
-        livemode: true,
-        source_event: job.resource_type,
-        data: {
-          resource_url: job.resource_url,
-          parse_error: err.field ? `${err.field}: ${err.message}` : err.message,
-        },
-      },
+      unmappedEvent(job.resource_type, {
+        resource_url: job.resource_url,
+        parse_error: err.field ? `${err.field}: ${err.message}` : err.message,
+      }),
     ];
   }
   const destinations = await routingDestinations(db, source.workspaceId);
   const result = events.length
-    ? await acceptEvents(env, {
+    ? await commitEvents(env, {
         source,
         destinations,
-        configVersion: null, // read just now
+        configVersion: null, // read just now: no guard, so never stale_config
         events,
         raw: job.raw,
         parsed: undefined,
@@ -79,11 +77,6 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
         log: null,
       })
     : { eventIds: [] as string[] };
-  await env.DB.prepare("UPDATE ingest_log SET reason = ?2, event_id = ?3, event_ids = ?4 WHERE id = ?1")
-    .bind(job.ingest_log_id, events.length ? "fetched" : "fetched: no events", result.eventIds[0] ?? null, JSON.stringify(result.eventIds))
-    .run();
-}
-
-async function noteOnLog(env: Env, logId: string, reason: string) {
-  await env.DB.prepare("UPDATE ingest_log SET reason = ?2 WHERE id = ?1").bind(logId, reason).run();
+  if (result === STALE_CONFIG) throw new Error("stale_config without a config version");
+  await recordFetchedEvents(env.DB, job.ingest_log_id, events.length ? "fetched" : "fetched: no events", result.eventIds);
 }

@@ -1,18 +1,19 @@
 import type { CanonicalEvent } from "../events/canonical";
 import type { RoutingDestination } from "../db/destinations";
+import { insertIngestLogStatement, type IngestLogEntry } from "../db/ingest-log";
 import type { SourceConfig } from "../db/sources";
+import { STALE_CONFIG, type StaleConfig } from "../db/workspaces";
 import { routes } from "../delivery/routing";
 import { orderShards } from "../lib/config";
 import { newId } from "../lib/ids";
 import { deliveryIdOf, eventIdOf } from "../events/ids";
 import { dedupeKeyOf, orderKeyOf, sequencerName } from "../orders/identity";
-import type { CommitRequest, CommitResult, PreparedEvent } from "../orders/sequencer";
-import { insertIngestLogStatement, type IngestLogEntry } from "./ingest-log";
+import type { CommitRequest, Committed, PreparedEvent } from "../orders/sequencer";
 import type { NormalizedEvent } from "./providers/types";
 
 export type { RoutingDestination };
 
-export interface AcceptInput {
+export interface CommitInput {
   source: SourceConfig;
   destinations: RoutingDestination[];
   /** The workspace config version the destinations were read at; the commit is refused if it moved. */
@@ -27,7 +28,7 @@ export interface AcceptInput {
   log: Omit<IngestLogEntry, "result" | "eventIds"> | null;
 }
 
-export interface AcceptResult extends CommitResult {
+export interface CommittedEvents extends Committed {
   duplicate: boolean;
 }
 
@@ -35,8 +36,10 @@ export interface AcceptResult extends CommitResult {
  * Gives normalized events their identity and fan-out, and commits them through the order
  * Durable Objects (src/orders/sequencer.ts holds the invariant). Throws when any group
  * failed to commit: the caller answers 5xx and the provider's retry completes the rest.
+ * `stale_config` when a group's fan-out came from an old config version (only possible with
+ * a `configVersion`): the caller redoes it on fresh config.
  */
-export async function acceptEvents(env: Env, input: AcceptInput): Promise<AcceptResult> {
+export async function commitEvents(env: Env, input: CommitInput): Promise<CommittedEvents | StaleConfig> {
   const { source } = input;
   const createdAt = input.receivedAt;
   const shards = orderShards(env);
@@ -119,15 +122,17 @@ export async function acceptEvents(env: Env, input: AcceptInput): Promise<Accept
   );
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
-  if (results.some((r) => r.status === "fulfilled" && r.value.staleConfig)) throw new StaleConfigError();
+  const committed: Committed[] = [];
+  for (const r of results as PromiseFulfilledResult<Committed | StaleConfig>[]) {
+    if (r.value === STALE_CONFIG) return STALE_CONFIG;
+    committed.push(r.value);
+  }
 
-  // Event ids back in the order the provider sent them.
-  const byGroup = new Map(order.map((name, i) => [name, (results[i] as PromiseFulfilledResult<CommitResult>).value]));
+  // Event ids back in the order the provider sent them (`committed` follows the groups' order).
   const eventIds: string[] = [];
   const fresh: string[] = [];
   const duplicates: string[] = [];
-  for (const name of order) {
-    const r = byGroup.get(name)!;
+  for (const r of committed) {
     eventIds.push(...r.eventIds);
     fresh.push(...r.fresh);
     duplicates.push(...r.duplicates);
@@ -137,13 +142,6 @@ export async function acceptEvents(env: Env, input: AcceptInput): Promise<Accept
     await insertIngestLogStatement(env.DB, { ...input.log, result: duplicate ? "duplicate" : "accepted", eventIds }).run();
   }
   return { eventIds, fresh, duplicates, duplicate };
-}
-
-/** A commit was refused because the destinations it fanned out to were read at an old config version. */
-export class StaleConfigError extends Error {
-  constructor() {
-    super("stale_config: the workspace's sources or destinations changed since they were read");
-  }
 }
 
 export const newIngestLogId = (now: number) => newId("ilg", now);

@@ -1,44 +1,8 @@
-import { configGuardStatement, isStaleConfig } from "../db/config-version";
+import { insertNewDeliveriesStatements, type NewDelivery } from "../db/deliveries-create";
+import { insertEventsStatements, insertPayloadsStatements, type EventPayloadRow, type EventRow } from "../db/events";
+import { upsertIngestLogStatements, type IngestLogEntry } from "../db/ingest-log";
+import { configGuardStatement, isStaleConfig, STALE_CONFIG, type StaleConfig } from "../db/workspaces";
 import { enqueueDeliveries, type DeliveryMessage } from "../delivery/messages";
-import { jsonColumns, jsonRowsStatements } from "../db/json-rows";
-import { upsertIngestLogStatements, type IngestLogEntry } from "../ingest/ingest-log";
-
-/** An `events` row as the commit writes it (D1 column names). */
-export interface EventRow {
-  id: string;
-  workspace_id: string;
-  source_id: string;
-  type: string;
-  livemode: number;
-  order_key: string | null;
-  order_reference: string | null;
-  tracking_number: string | null;
-  sequence: number | null;
-  dedupe_key: string;
-  body: string;
-  occurred_at: number;
-  created_at: number;
-}
-
-export interface PayloadRow {
-  event_id: string;
-  workspace_id: string;
-  raw: string;
-}
-
-/** A new `deliveries` row: pending, no attempt yet; `enqueued_at` null while its destination holds it. */
-export interface NewDeliveryRow {
-  id: string;
-  workspace_id: string;
-  event_id: string;
-  destination_id: string;
-  event_type: string;
-  attempt_limit: number;
-  created_at: number;
-  enqueued_at: number | null;
-  order_key: string | null;
-  sequence: number | null;
-}
 
 /** What one commit writes to D1 and then puts on the queue. */
 export interface CommitWrite {
@@ -46,8 +10,8 @@ export interface CommitWrite {
   /** The config version its fan-out was computed from; null = no guard. */
   configVersion: number | null;
   events: EventRow[];
-  payloads: PayloadRow[];
-  deliveries: NewDeliveryRow[];
+  payloads: EventPayloadRow[];
+  deliveries: NewDelivery[];
   logs: IngestLogEntry[];
   messages: DeliveryMessage[];
 }
@@ -55,16 +19,17 @@ export interface CommitWrite {
 /** Test seam of the order object: make the next write fail after D1 or after the queue. */
 export type WriteFault = "after_d1" | "after_queue";
 
+/** A write is committed, or refused whole because its fan-out came from an old config version. */
+export type WriteOutcome = "written" | StaleConfig;
+
 interface Waiting {
   write: CommitWrite;
-  resolve: (outcome: "written" | "stale_config") => void;
+  resolve: (outcome: WriteOutcome) => void;
   reject: (err: unknown) => void;
 }
 
 /** Writes in one flush: a D1 batch of a few statements and one queue send, far inside their limits. */
 const MAX_WRITES_PER_FLUSH = 32;
-/** The JSON size past which a payload gets its own statement. */
-const LARGE_PAYLOAD_CHARS = 256 * 1024;
 
 /**
  * Group commit for an order object. The commits of different orders that meet in one object
@@ -89,7 +54,7 @@ export class GroupCommit {
     private readonly faultAt: (step: WriteFault) => void = () => undefined,
   ) {}
 
-  write(write: CommitWrite): Promise<"written" | "stale_config"> {
+  write(write: CommitWrite): Promise<WriteOutcome> {
     return new Promise((resolve, reject) => {
       this.waiting.push({ write, resolve, reject });
       if (!this.flushing) void this.flushAll();
@@ -113,7 +78,7 @@ export class GroupCommit {
         for (const w of group) await this.flush([w]);
         return;
       }
-      if (isStaleConfig(err)) group[0]!.resolve("stale_config");
+      if (isStaleConfig(err)) group[0]!.resolve(STALE_CONFIG);
       else group[0]!.reject(err);
       return;
     }
@@ -134,49 +99,20 @@ export class GroupCommit {
 
 /**
  * The D1 statements of a flush: first the config guards (a fan-out from a stale cached config
- * rolls the whole batch back, src/db/config-version.ts), then one statement per table with
- * every write's rows. Every insert is idempotent (ids derive from the event), so a provider
- * retry of a commit that failed after D1 rewrites nothing; `ON CONFLICT DO NOTHING` (not
- * `OR IGNORE`) so a row that breaks any other rule fails the batch instead of vanishing.
+ * rolls the whole batch back, src/db/workspaces.ts), then one statement per table with every
+ * write's rows (src/db/events.ts, deliveries.ts, ingest-log.ts). Every insert is idempotent
+ * (ids derive from the event), so a provider retry of a commit that failed after D1 rewrites nothing.
  */
 export function writeStatements(db: D1Database, writes: CommitWrite[]): D1PreparedStatement[] {
   const guards = new Map<string, { workspaceId: string; version: number }>();
   for (const w of writes) {
     if (w.configVersion !== null) guards.set(`${w.workspaceId}:${w.configVersion}`, { workspaceId: w.workspaceId, version: w.configVersion });
   }
-  const payloads = writes.flatMap((w) => w.payloads);
-  const small = payloads.filter((p) => p.raw.length <= LARGE_PAYLOAD_CHARS);
-  const large = payloads.filter((p) => p.raw.length > LARGE_PAYLOAD_CHARS);
   return [
     ...[...guards.values()].map((g) => configGuardStatement(db, g.workspaceId, g.version)),
-    ...jsonRowsStatements(db, INSERT_EVENTS, writes.flatMap((w) => w.events)),
-    ...jsonRowsStatements(db, INSERT_PAYLOADS, small),
-    // A payload near the 1 MiB ingest limit is bound as itself: escaped into a JSON array it
-    // could pass D1's 2 MB value limit.
-    ...large.map((p) =>
-      db.prepare("INSERT INTO event_payloads (event_id, workspace_id, raw) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING").bind(p.event_id, p.workspace_id, p.raw),
-    ),
-    ...jsonRowsStatements(db, INSERT_DELIVERIES, writes.flatMap((w) => w.deliveries)),
-    ...upsertIngestLogStatements(
-      db,
-      writes.flatMap((w) => w.logs),
-    ),
+    ...insertEventsStatements(db, writes.flatMap((w) => w.events)),
+    ...insertPayloadsStatements(db, writes.flatMap((w) => w.payloads)),
+    ...insertNewDeliveriesStatements(db, writes.flatMap((w) => w.deliveries)),
+    ...upsertIngestLogStatements(db, writes.flatMap((w) => w.logs)),
   ];
 }
-
-const EVENT_COLUMNS = [
-  "id", "workspace_id", "source_id", "type", "livemode", "order_key", "order_reference",
-  "tracking_number", "sequence", "dedupe_key", "body", "occurred_at", "created_at",
-];
-const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS.join(", ")})
-  SELECT ${jsonColumns(EVENT_COLUMNS)} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
-
-const PAYLOAD_COLUMNS = ["event_id", "workspace_id", "raw"];
-const INSERT_PAYLOADS = `INSERT INTO event_payloads (${PAYLOAD_COLUMNS.join(", ")})
-  SELECT ${jsonColumns(PAYLOAD_COLUMNS)} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
-
-const DELIVERY_COLUMNS = ["id", "workspace_id", "event_id", "destination_id", "event_type", "attempt_limit", "enqueued_at", "order_key", "sequence"];
-const INSERT_DELIVERIES = `INSERT INTO deliveries (${DELIVERY_COLUMNS.join(", ")},
-    status, attempt_count, next_attempt_at, created_at, updated_at)
-  SELECT ${jsonColumns(DELIVERY_COLUMNS)}, 'pending', 0, r.value ->> '$.created_at', r.value ->> '$.created_at', r.value ->> '$.created_at'
-    FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;

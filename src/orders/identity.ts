@@ -1,4 +1,4 @@
-import type { NormalizedEvent } from "../ingest/providers/types";
+import type { Order, Shipment } from "../events/canonical";
 import { sha256Hex } from "../lib/crypto";
 import { stableStringify } from "../lib/stable-json";
 
@@ -12,12 +12,12 @@ import { stableStringify } from "../lib/stable-json";
  * - Order key: which Durable Object serializes it — `order:<reference>`, else
  *   `tracking:<carrier>:<number>`, else none (deduped but not sequenced).
  */
-export async function dedupeKeyOf(event: NormalizedEvent, fallbackBasis: unknown): Promise<string> {
+export async function dedupeKeyOf(event: { provider_event_id?: string; dedupe_basis?: unknown }, fallbackBasis: unknown): Promise<string> {
   if (event.provider_event_id) return `id:${event.provider_event_id}`;
   return `h:${await sha256Hex(stableStringify(event.dedupe_basis ?? fallbackBasis))}`;
 }
 
-export function orderKeyOf(event: Pick<NormalizedEvent, "order" | "shipment">): string | null {
+export function orderKeyOf(event: { order?: Order; shipment?: Shipment }): string | null {
   const reference = event.order?.reference;
   if (reference) return `order:${reference}`;
   const tracking = event.shipment?.tracking_number;

@@ -1,6 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { CanonicalEvent } from "../events/canonical";
-import type { IngestLogEntry } from "../ingest/ingest-log";
+import type { IngestLogEntry } from "../db/ingest-log";
+import { STALE_CONFIG, type StaleConfig } from "../db/workspaces";
 import { retentionDays } from "../lib/config";
 import { GroupCommit, type CommitWrite } from "./group-commit";
 
@@ -32,14 +33,15 @@ export interface CommitRequest {
   log: Omit<IngestLogEntry, "result" | "eventIds"> | null;
 }
 
-export interface CommitResult {
+export interface Committed {
   /** Every event's id, in request order (fresh and duplicate). */
   eventIds: string[];
   fresh: string[];
   duplicates: string[];
-  /** The guard refused the batch: the fan-out came from an old config version; nothing was committed. */
-  staleConfig?: true;
 }
+
+/** `stale_config`: the guard refused the batch, the fan-out came from an old config version; nothing was committed. */
+export type CommitResult = Committed | StaleConfig;
 
 /** Test seam: make the next commit fail at a given step, to prove the invariant below. */
 export type CommitFault = "before_d1" | "after_d1" | "after_queue";
@@ -178,38 +180,38 @@ export class OrderSequencer extends DurableObject<Env> {
       for (const ev of fresh) {
         write.events.push({
           id: ev.id,
-          workspace_id: req.workspaceId,
-          source_id: req.sourceId,
+          workspaceId: req.workspaceId,
+          sourceId: req.sourceId,
           type: ev.type,
-          livemode: ev.livemode ? 1 : 0,
-          order_key: req.orderKey,
-          order_reference: ev.orderReference,
-          tracking_number: ev.trackingNumber,
+          livemode: ev.livemode,
+          orderKey: req.orderKey,
+          orderReference: ev.orderReference,
+          trackingNumber: ev.trackingNumber,
           sequence: ev.sequence,
-          dedupe_key: ev.dedupeKey,
+          dedupeKey: ev.dedupeKey,
           body: JSON.stringify({ ...ev.canonical, sequence: ev.sequence }),
-          occurred_at: ev.occurredAt,
-          created_at: ev.createdAt,
+          occurredAt: ev.occurredAt,
+          createdAt: ev.createdAt,
         });
-        write.payloads.push({ event_id: ev.id, workspace_id: req.workspaceId, raw: req.raw });
+        write.payloads.push({ eventId: ev.id, workspaceId: req.workspaceId, raw: req.raw });
         for (const d of ev.deliveries) {
           write.deliveries.push({
             id: d.id,
-            workspace_id: req.workspaceId,
-            event_id: ev.id,
-            destination_id: d.destinationId,
-            event_type: ev.type,
-            attempt_limit: d.attemptLimit,
-            created_at: ev.createdAt,
-            enqueued_at: d.hold ? null : now,
-            order_key: req.orderKey,
+            workspaceId: req.workspaceId,
+            eventId: ev.id,
+            destinationId: d.destinationId,
+            eventType: ev.type,
+            attemptLimit: d.attemptLimit,
+            createdAt: ev.createdAt,
+            enqueuedAt: d.hold ? null : now,
+            orderKey: req.orderKey,
             sequence: ev.sequence,
           });
           if (!d.hold) write.messages.push({ delivery_id: d.id, attempt: 1 });
         }
       }
       // Answered, not thrown: the caller redoes the fan-out on fresh config (an expected turn, not a fault).
-      if ((await this.writer.write(write)) === "stale_config") return { eventIds: [], fresh: [], duplicates: [], staleConfig: true };
+      if ((await this.writer.write(write)) === STALE_CONFIG) return STALE_CONFIG;
       for (const ev of fresh) sql.exec("UPDATE seen SET committed = 1 WHERE dedupe_key = ?", ev.dedupeKey);
       await this.ensureExpiryAlarm();
       return { eventIds, fresh: fresh.map((e) => e.id), duplicates };

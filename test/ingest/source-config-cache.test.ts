@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { configGuardStatement, isStaleConfig } from "../../src/db/config-version";
+import { configGuardStatement, isStaleConfig } from "../../src/db/workspaces";
 import { ingestConfig } from "../../src/ingest/source-config";
 import { mockEndpoint } from "../support/mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, hmacHex, ingestPath, postAtoship } from "../support/relay";

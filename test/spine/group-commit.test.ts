@@ -4,7 +4,8 @@ import { countingEnv } from "../../src/metrics/counting-env";
 import { OpCounter } from "../../src/metrics/op-counts";
 import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
-import { GroupCommit, type CommitWrite, type EventRow } from "../../src/orders/group-commit";
+import type { EventRow } from "../../src/db/events";
+import { GroupCommit, type CommitWrite } from "../../src/orders/group-commit";
 import { atoshipEvent, atoshipWorkspace, BASE, hmacHex, ingestPath } from "../support/relay";
 
 /**
@@ -28,22 +29,22 @@ function eventWrite(workspaceId: string, configVersion: number | null, n: string
     events: [
       {
         id,
-        workspace_id: workspaceId,
-        source_id: "src_test",
+        workspaceId,
+        sourceId: "src_test",
         type: "label.created",
-        livemode: 1,
-        order_key: `order:gc_${n}`,
-        order_reference: `gc_${n}`,
-        tracking_number: null,
+        livemode: true,
+        orderKey: `order:gc_${n}`,
+        orderReference: `gc_${n}`,
+        trackingNumber: null,
         sequence: 1,
-        dedupe_key: `src_test:id:${id}`,
+        dedupeKey: `src_test:id:${id}`,
         body: JSON.stringify({ id }),
-        occurred_at: now,
-        created_at: now,
+        occurredAt: now,
+        createdAt: now,
         ...overrides,
       },
     ],
-    payloads: [{ event_id: id, workspace_id: workspaceId, raw: `{"n":"${n}"}` }],
+    payloads: [{ eventId: id, workspaceId, raw: `{"n":"${n}"}` }],
     deliveries: [],
     logs: [],
     messages: [],

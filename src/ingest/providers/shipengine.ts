@@ -14,6 +14,7 @@ import {
   str,
   trackingSection,
 } from "../../events/normalize";
+import { unmappedEvent } from "../unmapped";
 import { fetchResourcePages, parseUrl, resourceFetchAllowed } from "./resource-fetch";
 import {
   AdapterParseError,
@@ -324,18 +325,8 @@ export const shipengineAdapter: ProviderAdapter = {
       return { kind: "fetch", pointer: { resource_url, resource_type: type } };
     }
     if (POINTER_TYPES.has(type)) return { kind: "fetch", pointer: { resource_url, resource_type: type } };
-    return {
-      kind: "events",
-      events: [
-        {
-          type: "provider.unmapped",
-          livemode: true,
-          source_event: resource_type,
-          ...(type.endsWith("_V2") ? { version: "v2" } : {}),
-          data: body as Record<string, unknown>,
-        },
-      ],
-    };
+    const version = type.endsWith("_V2") ? { version: "v2" } : {};
+    return { kind: "events", events: [unmappedEvent(resource_type, body as Record<string, unknown>, version)] };
   },
   isFetchAllowed: shipengineFetchAllowed,
   async fetchResource({ pointer, credentials, fetch: fetcher }: FetchInput) {

@@ -10,6 +10,7 @@ import {
   zonedTimestamp,
 } from "../../events/normalize";
 import { toBase64, utf8 } from "../../lib/encoding";
+import { unmappedEvent } from "../unmapped";
 import { fetchResourcePages, parseUrl, resourceFetchAllowed } from "./resource-fetch";
 import {
   AdapterParseError,
@@ -245,12 +246,7 @@ export const shipstationAdapter: ProviderAdapter = {
     if (!parseUrl(resource_url)) throw new AdapterParseError("resource_url is not a URL", "resource_url");
     const type = resource_type.toUpperCase();
     if (!KNOWN_TYPES.has(type)) {
-      return {
-        kind: "events",
-        events: [
-          { type: "provider.unmapped", livemode: true, source_event: resource_type, data: body as Record<string, unknown> },
-        ],
-      };
+      return { kind: "events", events: [unmappedEvent(resource_type, body as Record<string, unknown>)] };
     }
     return { kind: "fetch", pointer: { resource_url, resource_type: type } };
   },

@@ -1,0 +1,117 @@
+import { and, desc, eq, gte, lt, or } from "drizzle-orm";
+import type { Db } from "./client";
+import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
+import { ingestLog, type INGEST_RESULTS } from "./schema";
+
+/**
+ * The ingest log: one row for every request a source received, accepted or not, with why.
+ * It never stores secrets or the request's auth headers.
+ */
+export type IngestLogRow = typeof ingestLog.$inferSelect;
+export type IngestResult = (typeof INGEST_RESULTS)[number];
+
+/** A row as ingest writes it: every event id (the first becomes `event_id`), and what the request was. */
+export type IngestLogEntry = Omit<IngestLogRow, "eventId" | "eventIds" | "detail"> & {
+  eventIds: string[];
+  detail: Record<string, unknown>;
+};
+
+const KEYS = ["id", "workspaceId", "sourceId", "at", "result", "reason", "eventId", "eventIds", "httpStatus", "detail"] as const;
+const COLUMNS = jsonInsertColumns(ingestLog, KEYS);
+
+/** On a second write of a row, what the provider was told wins (see below). */
+const ON_CONFLICT = `ON CONFLICT (id) DO UPDATE SET result = excluded.result, reason = excluded.reason, event_id = excluded.event_id,
+         event_ids = excluded.event_ids, http_status = excluded.http_status`;
+
+/** The D1 values of an entry, in KEYS' order (JSON columns as their text). */
+function ingestLogRow(e: IngestLogEntry): Record<(typeof KEYS)[number], string | number | null> {
+  return {
+    id: e.id,
+    workspaceId: e.workspaceId,
+    sourceId: e.sourceId,
+    at: e.at,
+    result: e.result,
+    reason: e.reason,
+    eventId: e.eventIds[0] ?? null,
+    eventIds: JSON.stringify(e.eventIds),
+    httpStatus: e.httpStatus,
+    detail: JSON.stringify(e.detail),
+  };
+}
+
+/**
+ * Writes a request's row. An upsert: when a commit wrote "accepted" but a later step failed
+ * and the provider was answered 5xx, the row is corrected to what the provider was told.
+ */
+export function insertIngestLogStatement(db: D1Database, e: IngestLogEntry): D1PreparedStatement {
+  const row = ingestLogRow(e);
+  return db
+    .prepare(`INSERT INTO ingest_log (${COLUMNS.names}) VALUES (${KEYS.map((_, i) => `?${i + 1}`).join(", ")}) ${ON_CONFLICT}`)
+    .bind(...KEYS.map((k) => row[k]));
+}
+
+/** The same upsert for many entries, one statement per slice (the order objects' group commit). `WHERE true` lets SQLite parse the ON CONFLICT after a SELECT. */
+export function upsertIngestLogStatements(db: D1Database, entries: IngestLogEntry[]): D1PreparedStatement[] {
+  return jsonRowsStatements(
+    db,
+    `INSERT INTO ingest_log (${COLUMNS.names}) SELECT ${COLUMNS.values} FROM json_each(?1) r WHERE true ${ON_CONFLICT}`,
+    entries.map(ingestLogRow),
+  );
+}
+
+/** Replaces a row's reason (what a pointer fetch job made of its callback so far). */
+export async function noteIngestLogReason(db: D1Database, id: string, reason: string): Promise<void> {
+  await db.prepare("UPDATE ingest_log SET reason = ?2 WHERE id = ?1").bind(id, reason).run();
+}
+
+/** Records the events a pointer fetch job committed on its callback's row. */
+export async function recordFetchedEvents(db: D1Database, id: string, reason: string, eventIds: string[]): Promise<void> {
+  await db
+    .prepare("UPDATE ingest_log SET reason = ?2, event_id = ?3, event_ids = ?4 WHERE id = ?1")
+    .bind(id, reason, eventIds[0] ?? null, JSON.stringify(eventIds))
+    .run();
+}
+
+/** What the ingest log can be searched by; shared by `GET /v1/ingest-log` and the console. */
+export interface IngestLogFilter {
+  source?: string;
+  result?: IngestResult;
+  /** Unix ms, inclusive. */
+  since?: number;
+  /** Unix ms, exclusive. */
+  until?: number;
+}
+
+/** Up to `limit` rows of a workspace's log, newest first, after the keyset position `after` (at, id). */
+export function selectIngestLog(
+  db: Db,
+  workspaceId: string,
+  filter: IngestLogFilter,
+  after: { at: number; id: string } | undefined,
+  limit: number,
+): Promise<IngestLogRow[]> {
+  return db
+    .select()
+    .from(ingestLog)
+    .where(
+      and(
+        eq(ingestLog.workspaceId, workspaceId),
+        filter.source ? eq(ingestLog.sourceId, filter.source) : undefined,
+        filter.result ? eq(ingestLog.result, filter.result) : undefined,
+        filter.since !== undefined ? gte(ingestLog.at, filter.since) : undefined,
+        filter.until !== undefined ? lt(ingestLog.at, filter.until) : undefined,
+        after ? or(lt(ingestLog.at, after.at), and(eq(ingestLog.at, after.at), lt(ingestLog.id, after.id))) : undefined,
+      ),
+    )
+    .orderBy(desc(ingestLog.at), desc(ingestLog.id))
+    .limit(limit);
+}
+
+/** Deletes up to `limit` of a workspace's rows older than `cutoff`; how many went (retention). */
+export async function purgeIngestLog(db: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<number> {
+  const r = await db
+    .prepare(`DELETE FROM ingest_log WHERE id IN (SELECT id FROM ingest_log WHERE workspace_id = ?1 AND at < ?2 LIMIT ?3)`)
+    .bind(workspaceId, cutoff, limit)
+    .run();
+  return r.meta.changes;
+}
