@@ -2,13 +2,10 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { ApiError, apiError, badRequest, errorResponse } from "../lib/errors";
+import type { AppEnv, AppVariables } from "../lib/app-env";
 
 /** Variables the middleware puts on the context. */
-export interface AppVariables {
-  workspaceId: string;
-  requestId: string;
-}
-export type AppEnv = { Bindings: Env; Variables: AppVariables };
+export type { AppEnv, AppVariables };
 export type AppContext = Context<AppEnv>;
 
 /**

@@ -1,6 +1,4 @@
 import { z } from "@hono/zod-openapi";
-import { badRequest } from "../lib/errors";
-import { fromBase64, toBase64Url, utf8 } from "../lib/encoding";
 
 /**
  * Keyset pagination, newest first, on (time, id). Stable under concurrent inserts: a new row
@@ -11,33 +9,7 @@ export const pageQuerySchema = z.object({
   cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
 });
 
-export interface Cursor {
-  at: number;
-  id: string;
-}
-
-export function encodeCursor(at: number, id: string): string {
-  return toBase64Url(utf8(`${at}|${id}`));
-}
-
-export function decodeCursor(cursor: string | undefined): Cursor | undefined {
-  if (!cursor) return undefined;
-  try {
-    const [at, id] = new TextDecoder().decode(fromBase64(cursor)).split("|");
-    if (!at || !id || !/^\d+$/.test(at)) throw new Error();
-    return { at: Number(at), id };
-  } catch {
-    throw badRequest("cursor: not a cursor this API returned");
-  }
-}
-
-/** Cuts a limit+1 result to a page and the cursor of the next one. */
-export function page<T>(rows: T[], limit: number, key: (row: T) => Cursor) {
-  const hasMore = rows.length > limit;
-  const data = hasMore ? rows.slice(0, limit) : rows;
-  const last = data[data.length - 1];
-  return { data, next_cursor: hasMore && last ? encodeCursor(key(last).at, key(last).id) : null };
-}
+export { decodeCursor, encodeCursor, page, type Cursor } from "../lib/pagination";
 
 export const timeRangeSchema = z.object({
   since: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO-8601, inclusive" }),

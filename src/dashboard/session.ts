@@ -1,15 +1,14 @@
-import { and, eq } from "drizzle-orm";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { dbOf } from "../db/client";
-import { workspaces } from "../db/schema";
+import { workspaceForSession } from "../db/workspaces";
 import { keyringOf, publicBaseUrl } from "../lib/config";
 import { decryptString, encryptString, timingSafeEqualStrings, type Keyring } from "../lib/crypto";
 import { toBase64Url } from "../lib/encoding";
 import { apiError } from "../lib/errors";
-import type { AppVariables } from "../api/app";
+import type { AppVariables } from "../lib/app-env";
 
 /**
  * The dashboard's session: an AES-GCM-sealed cookie (ENCRYPTION_KEY, src/lib/crypto.ts) that
@@ -90,11 +89,7 @@ export async function readSession(c: DashboardContext, now = Date.now()): Promis
     return undefined; // tampered, or sealed under a key this deployment no longer has
   }
   if (sealed.v !== 1 || typeof sealed.exp !== "number" || sealed.exp <= now) return undefined;
-  const row = await dbOf(c.env)
-    .select({ id: workspaces.id, name: workspaces.name })
-    .from(workspaces)
-    .where(and(eq(workspaces.id, sealed.ws), eq(workspaces.apiKeyHash, sealed.kh)))
-    .get();
+  const row = await workspaceForSession(dbOf(c.env), sealed.ws, sealed.kh);
   if (!row) return undefined;
   return { workspaceId: row.id, workspaceName: row.name, keyHash: sealed.kh, csrf: sealed.csrf, expiresAt: sealed.exp };
 }

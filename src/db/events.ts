@@ -142,3 +142,26 @@ export function eventCountSince(db: Db, workspaceId: string, since: number) {
     .from(events)
     .where(and(eq(events.workspaceId, workspaceId), gte(events.createdAt, since)));
 }
+
+/**
+ * A relay event (src/delivery/relay-events.ts), written once (its id derives from its dedupe
+ * key) and only where `condition` holds: SQL over `?5` (now) and `?8` (the guard's destination
+ * id, or null). With a guard, the body's `data.reason` is the guard destination's
+ * `disabled_reason` as the same batch set it.
+ */
+export function insertRelayEventStatement(
+  db: D1Database,
+  e: Pick<EventRow, "id" | "workspaceId" | "sourceId" | "type" | "dedupeKey" | "body"> & { now: number },
+  condition: string,
+  guardId: string | null,
+): D1PreparedStatement {
+  const body = guardId ? `json_set(?4, '$.data.reason', (SELECT g.disabled_reason FROM destinations g WHERE g.id = ?8))` : `?4`;
+  return db
+    .prepare(
+      `INSERT OR IGNORE INTO events (id, workspace_id, source_id, type, livemode, order_key, order_reference,
+         tracking_number, sequence, dedupe_key, body, occurred_at, created_at)
+       SELECT ?1, ?2, ?6, ?3, 1, NULL, NULL, NULL, NULL, ?7, ${body}, ?5, ?5
+        WHERE ${condition}`,
+    )
+    .bind(e.id, e.workspaceId, e.type, e.body, e.now, e.sourceId, e.dedupeKey, guardId);
+}

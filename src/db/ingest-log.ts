@@ -115,3 +115,23 @@ export async function purgeIngestLog(db: D1Database, workspaceId: string, cutoff
     .run();
   return r.meta.changes;
 }
+
+/**
+ * A source's accepted and duplicate requests per provider event, with the newest time: the
+ * event is the `resource_type` logged for a pointer callback, else the provider event of the
+ * first event the request produced (null when neither is known). Provider registration's
+ * trigger counts (src/registration/stats.ts).
+ */
+export async function triggerCountsByEvent(db: D1Database, workspaceId: string, sourceId: string) {
+  const { results } = await db
+    .prepare(
+      `SELECT COALESCE(json_extract(l.detail, '$.resource_type'), json_extract(e.body, '$.source.event')) AS event,
+              COUNT(*) AS n, MAX(l.at) AS last_at
+         FROM ingest_log l LEFT JOIN events e ON e.id = l.event_id
+        WHERE l.workspace_id = ?1 AND l.source_id = ?2 AND l.result IN ('accepted', 'duplicate')
+        GROUP BY 1`,
+    )
+    .bind(workspaceId, sourceId)
+    .all<{ event: string | null; n: number; last_at: number | null }>();
+  return results;
+}

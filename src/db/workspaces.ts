@@ -49,7 +49,7 @@ export async function workspaceIdForKey(db: Db, key: string): Promise<string | u
 
 /**
  * The workspace a console session names, if its API key is still the one the session was
- * opened with (src/dashboard/session.ts: for h4 to call instead of its own select).
+ * opened with (src/dashboard/session.ts).
  */
 export function workspaceForSession(db: Db, id: string, keyHash: string): Promise<Pick<WorkspaceRow, "id" | "name"> | undefined> {
   return db

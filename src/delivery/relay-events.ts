@@ -1,5 +1,6 @@
 import { dbOf } from "../db/client";
 import { insertRelayDeliveryStatement } from "../db/deliveries-create";
+import { insertRelayEventStatement } from "../db/events";
 import { relaySubscriberRows, type DestinationRow } from "../db/destinations";
 import type { CanonicalEvent, RelayEventType } from "../events/canonical";
 import { deliveryIdOf, eventIdOf } from "../events/ids";
@@ -70,16 +71,13 @@ export async function relayEventWrite(env: Env, spec: RelayEventSpec, subscriber
   if (targets.length === 0) return { eventId, statements: [], messages: [] };
 
   const guardId = spec.disabledGuard?.destinationId ?? null;
-  const body = guardId ? `json_set(?4, '$.data.reason', (SELECT g.disabled_reason FROM destinations g WHERE g.id = ?8))` : `?4`;
   const statements: D1PreparedStatement[] = [
-    db
-      .prepare(
-        `INSERT OR IGNORE INTO events (id, workspace_id, source_id, type, livemode, order_key, order_reference,
-           tracking_number, sequence, dedupe_key, body, occurred_at, created_at)
-         SELECT ?1, ?2, ?6, ?3, 1, NULL, NULL, NULL, NULL, ?7, ${body}, ?5, ?5
-          WHERE ${guardSql("?8", "?5")}`,
-      )
-      .bind(eventId, spec.workspaceId, spec.type, JSON.stringify(canonical), spec.now, RELAY_SOURCE_ID, `${RELAY_SOURCE_ID}:${spec.dedupeKey}`, guardId),
+    insertRelayEventStatement(
+      db,
+      { id: eventId, workspaceId: spec.workspaceId, sourceId: RELAY_SOURCE_ID, type: spec.type, dedupeKey: `${RELAY_SOURCE_ID}:${spec.dedupeKey}`, body: JSON.stringify(canonical), now: spec.now },
+      guardSql("?8", "?5"),
+      guardId,
+    ),
   ];
   const messages: DeliveryMessage[] = [];
   for (const dest of targets) {

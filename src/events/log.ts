@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import type { Delivery } from "../db/deliveries";
 import { eventDeliveriesQuery } from "../db/deliveries-reads";
 import { eventQuery, payloadQuery, selectEvents, type EventFilter, type EventRow, type EventSummary } from "../db/events";
-import { decodeCursor, page } from "../api/pagination";
+import { decodeCursor, page } from "../lib/pagination";
 
 export type { EventFilter, EventSummary };
 

@@ -1,11 +1,6 @@
+import { SEALED_COLUMNS, resealStatement, sealedPageNotUnder, type SealedTable } from "../db/sealed-columns";
 import { keyringOf } from "../lib/config";
 import { reseal, sealedKeyId, type Keyring } from "../lib/crypto";
-
-/** Every column that holds AES-GCM ciphertext (src/db/schema.ts: columns ending in `_enc`). */
-export const SEALED_COLUMNS = {
-  sources: ["secret_enc", "credentials_enc"],
-  destinations: ["headers_enc", "auth_enc", "signing_secret_enc", "previous_signing_secret_enc"],
-} as const;
 
 export interface ResealOptions {
   /** Rows read per statement. */
@@ -42,17 +37,11 @@ export async function resealSecrets(env: Env, opts: ResealOptions = {}): Promise
   const batchSize = opts.batchSize ?? 100;
   let budget = opts.maxPerRun ?? 500;
 
-  for (const [table, columns] of Object.entries(SEALED_COLUMNS)) {
+  for (const [table, columns] of Object.entries(SEALED_COLUMNS) as [SealedTable, readonly string[]][]) {
     for (const column of columns) {
       let after = "";
       for (;;) {
-        const { results } = await env.DB.prepare(
-          `SELECT id, ${column} AS sealed FROM ${table}
-            WHERE ${column} IS NOT NULL AND ${column} NOT LIKE ?1 AND id > ?2
-            ORDER BY id LIMIT ?3`,
-        )
-          .bind(`v1.${ring.current.id}.%`, after, batchSize)
-          .all<{ id: string; sealed: string }>();
+        const results = await sealedPageNotUnder(env.DB, table, column, ring.current.id, after, batchSize);
         if (results.length === 0) break;
         after = results[results.length - 1]!.id;
         const updates: D1PreparedStatement[] = [];
@@ -70,7 +59,7 @@ export async function resealSecrets(env: Env, opts: ResealOptions = {}): Promise
           if (next === null) continue;
           budget--;
           updates.push(
-            env.DB.prepare(`UPDATE ${table} SET ${column} = ?1 WHERE id = ?2 AND ${column} = ?3`).bind(next, row.id, row.sealed),
+            resealStatement(env.DB, table, column, row.id, row.sealed, next),
           );
         }
         if (updates.length) {

@@ -1,7 +1,10 @@
 import { deleteAttemptsOfExpiredStatement } from "../db/attempts";
 import { deleteDeadLettersBefore } from "../db/dead-letters";
 import { deleteExpiredStatement, expiredDeliveryIds } from "../db/deliveries-pages";
+import { purgeEvents } from "../db/events";
+import { purgeIngestLog } from "../db/ingest-log";
 import { deleteDoneBefore } from "../db/replays";
+import { listWorkspaceIds } from "../db/workspaces";
 import { retentionDays } from "../lib/config";
 
 const DAY_MS = 86_400_000;
@@ -44,12 +47,12 @@ export async function purgeExpired(env: Env, now: number, opts: PurgeOptions = {
   const maxBatches = opts.maxBatches ?? 10;
   const cutoff = now - retentionDays(env) * DAY_MS;
   const db = env.DB;
-  const { results: workspaces } = await db.prepare("SELECT id FROM workspaces ORDER BY id").all<{ id: string }>();
+  const workspaces = await listWorkspaceIds(db);
 
   const maxRows = batchSize * maxBatches;
   // Each run starts at another workspace, so one with a large backlog cannot starve the rest.
   const start = workspaces.length ? Math.floor(now / 300_000) % workspaces.length : 0;
-  const order = [...workspaces.slice(start), ...workspaces.slice(0, start)].map((w) => w.id);
+  const order = [...workspaces.slice(start), ...workspaces.slice(0, start)];
 
   /** Runs `run(workspace, limit)` until a batch comes back short or the table's row budget is spent. */
   const drain = async (perWorkspace: boolean, run: (workspaceId: string | null, limit: number) => Promise<number>) => {
@@ -75,26 +78,8 @@ export async function purgeExpired(env: Env, now: number, opts: PurgeOptions = {
     return removed!.meta.changes;
   });
 
-  const events = await drain(true, async (ws, limit) => {
-    // The payloads first, then their events, in one batch: the ids come back from the delete.
-    const doomed = `SELECT e.id FROM events e
-            WHERE e.workspace_id = ?1 AND e.created_at < ?2
-              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
-            ORDER BY e.created_at, e.id LIMIT ?3`;
-    const [, removed] = await db.batch([
-      db.prepare(`DELETE FROM event_payloads WHERE event_id IN (${doomed})`).bind(ws, cutoff, limit),
-      db.prepare(`DELETE FROM events WHERE id IN (${doomed})`).bind(ws, cutoff, limit),
-    ]);
-    return removed!.meta.changes;
-  });
-
-  const ingestLog = await drain(true, async (ws, limit) => {
-    const r = await db
-      .prepare(`DELETE FROM ingest_log WHERE id IN (SELECT id FROM ingest_log WHERE workspace_id = ?1 AND at < ?2 LIMIT ?3)`)
-      .bind(ws, cutoff, limit)
-      .run();
-    return r.meta.changes;
-  });
+  const events = await drain(true, (ws, limit) => purgeEvents(db, ws!, cutoff, limit));
+  const ingestLog = await drain(true, (ws, limit) => purgeIngestLog(db, ws!, cutoff, limit));
 
   const deadLetters = await drain(false, (_ws, limit) => deleteDeadLettersBefore(db, cutoff, limit));
   const replays = await drain(false, (_ws, limit) => deleteDoneBefore(db, cutoff, limit));

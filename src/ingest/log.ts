@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { selectIngestLog, type IngestLogFilter, type IngestLogRow, type IngestResult } from "../db/ingest-log";
-import { decodeCursor, page } from "../api/pagination";
+import { decodeCursor, page } from "../lib/pagination";
 
 export type { IngestLogFilter, IngestLogRow, IngestResult };
 

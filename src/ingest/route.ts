@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { ApiError, errorResponse } from "../lib/errors";
-import type { AppEnv } from "../api/app";
+import type { AppEnv } from "../lib/app-env";
 import { acceptCallback } from "./accept";
 import type { IngestOutcome } from "./outcome";
 import { ingestConfig, reloadIngestConfig } from "./source-config";

@@ -1,3 +1,4 @@
+import { triggerCountsByEvent } from "../db/ingest-log";
 import type { SourceConfig } from "../db/sources";
 
 export interface TriggerCount {
@@ -23,15 +24,7 @@ const eventKey = (name: string) => name.toLowerCase().replace(/^api_/, "");
  * `total`.
  */
 export async function triggerStats(env: Env, source: SourceConfig, webhookCount: number): Promise<TriggerStats> {
-  const { results } = await env.DB.prepare(
-    `SELECT COALESCE(json_extract(l.detail, '$.resource_type'), json_extract(e.body, '$.source.event')) AS event,
-            COUNT(*) AS n, MAX(l.at) AS last_at
-       FROM ingest_log l LEFT JOIN events e ON e.id = l.event_id
-      WHERE l.workspace_id = ?1 AND l.source_id = ?2 AND l.result IN ('accepted', 'duplicate')
-      GROUP BY 1`,
-  )
-    .bind(source.workspaceId, source.id)
-    .all<{ event: string | null; n: number; last_at: number | null }>();
+  const results = await triggerCountsByEvent(env.DB, source.workspaceId, source.id);
 
   const byEvent = new Map<string, TriggerCount>();
   const unknown: TriggerCount = { count: 0, last: null };

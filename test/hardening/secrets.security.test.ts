@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { resealSecrets, SEALED_COLUMNS } from "../../src/housekeeping/rekey";
+import { SEALED_COLUMNS } from "../../src/db/sealed-columns";
+import { resealSecrets } from "../../src/housekeeping/rekey";
 import { keyringFrom } from "../../src/lib/crypto";
 import { mockEndpoint } from "../support/mock";
 import { api, ADMIN_TOKEN, atoshipEvent, createWorkspace, hmacBase64, hmacHex, ingestPath, type ApiResponse } from "../support/relay";

@@ -178,9 +178,6 @@ export function shipengineTrackingEvent(
   const latest = newestEvent(t.events);
   const status = trackingStatus(t.status_code, t.status_detail_code ?? latest?.status_detail_code);
   const occurredAt = isoTimestamp(latest?.occurred_at) ?? isoTimestamp(t.actual_delivery_date);
-  // Never the x-shipengine-timestamp header: every retry is re-signed with a new one. With no
-  // carrier event yet ("not yet in system") the relay dedupes on the payload instead.
-  const stamp = occurredAt;
   return {
     type: "tracking.updated",
     livemode: true,
@@ -206,7 +203,9 @@ export function shipengineTrackingEvent(
       estimated_delivery: t.estimated_delivery_date,
     }),
     data: { resource_url: ctx.resourceUrl, ...omit(t, ["tracking_number", "carrier_code", "ship_date"]) },
-    provider_event_id: stamp ? `${ctx.resourceUrl}@${stamp}:${t.status_code ?? ""}` : undefined,
+    // Never the x-shipengine-timestamp header: every retry is re-signed with a new one. With no
+    // carrier event yet ("not yet in system") the relay dedupes on the payload instead.
+    provider_event_id: occurredAt ? `${ctx.resourceUrl}@${occurredAt}:${t.status_code ?? ""}` : undefined,
     dedupe_basis: { resource_url: ctx.resourceUrl, resource_type: ctx.resourceType, data: raw },
   };
 }
