@@ -1,6 +1,9 @@
 import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+/** Test files that read or rewrite every row of a table (the key rotation re-seals all secrets). */
+const ISOLATED = ["test/hardening/secrets.security.test.ts"];
 
 // Tests run inside workerd with the real D1, Durable Objects and Queues of wrangler.toml.
 // Only the outside world (provider APIs, customer endpoints) is faked, by a real HTTP
@@ -28,6 +31,14 @@ export default defineConfig(async () => {
       setupFiles: ["./test/support/apply-migrations.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,
+      projects: [
+        // Test files share one runtime (and one D1) per worker: starting a fresh one per file
+        // cost more than the tests themselves. Every test makes its own workspace and asserts
+        // within it, so files do not see each other's rows.
+        { extends: true, test: { name: "shared", isolate: false, exclude: [...ISOLATED, ...configDefaults.exclude] } },
+        // Files whose assertions cover the whole database get one of their own.
+        { extends: true, test: { name: "isolated", include: ISOLATED } },
+      ],
     },
   };
 });

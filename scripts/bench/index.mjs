@@ -221,7 +221,7 @@ async function countDeliveries(base, key, destinationId, status) {
 
 /**
  * The counting relay's config: the project's, plus a queue without a consumer, so the
- * calibration can price a queue send on its own (src/metrics/bench-entry.ts).
+ * calibration can price a queue send on its own (scripts/bench/worker/bench-entry.ts).
  */
 function opsConfig(project) {
   const file = path.join(project, "wrangler.ops.toml");
@@ -321,9 +321,9 @@ async function main() {
   run.config = relayConfig(project);
   log(`${quick ? "quick" : "full"} run in ${workDir}; load average ${run.loadBefore.map((l) => l.toFixed(2)).join(" ")}`);
 
-  log("bundling the Worker (src/index.ts) and the counting entry (src/metrics/bench-entry.ts)");
+  log("bundling the Worker (src/index.ts) and the counting entry (scripts/bench/worker/bench-entry.ts)");
   const bundle = buildWorker(project, workDir, "main");
-  const opsBundle = buildWorker(project, workDir, "ops", "src/metrics/bench-entry.ts");
+  const opsBundle = buildWorker(project, workDir, "ops", "scripts/bench/worker/bench-entry.ts");
   run.operations = await measureOperations(project, workDir, opsBundle, profile, Number(run.config.orderShards ?? 64));
 
   const relay = await startRelay({ project, workDir, bundle, name: "main", vars: benchVars() });

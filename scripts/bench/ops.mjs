@@ -1,5 +1,5 @@
 // Counts the billable operations of real events on the counting entry
-// (src/metrics/bench-entry.ts): the same Worker with its bindings wrapped in counters.
+// (scripts/bench/worker/bench-entry.ts): the same Worker with its bindings wrapped in counters.
 import { atoshipCallback, setUpWorkspace } from "./provider.mjs";
 import { cpuSeconds, sleep } from "./relay.mjs";
 
@@ -90,7 +90,7 @@ async function quiet(relay) {
 }
 
 /**
- * Runtime CPU of one binding operation on this runtime (src/metrics/bench-entry.ts
+ * Runtime CPU of one binding operation on this runtime (scripts/bench/worker/bench-entry.ts
  * `/__bench/primitive`), priced under the same kind of load as the flat-out ingest run —
  * `concurrency` requests at once, each making `n` operations in a row, so the HTTP requests
  * carrying them weigh 1/n — because a lone operation costs more (the runtime's wakeups are

@@ -49,7 +49,7 @@ function wrangler(cwd, args, label, timeoutMs = 180_000) {
 export function snapshotProject(workDir) {
   const dir = path.join(workDir, "project");
   fs.mkdirSync(dir, { recursive: true });
-  for (const entry of ["src", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
+  for (const entry of ["src", "scripts/bench/worker", "migrations", "wrangler.toml", "package.json", "tsconfig.json"]) {
     if (fs.existsSync(path.join(ROOT, entry))) fs.cpSync(path.join(ROOT, entry), path.join(dir, entry), { recursive: true });
   }
   fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));

@@ -285,7 +285,7 @@ export function renderReport(run) {
   }
   w("## Billable operations per event (counted)");
   w();
-  w("Counted, not estimated: `npm run bench` runs the same Worker once more through `src/metrics/bench-entry.ts`, which wraps");
+  w("Counted, not estimated: `npm run bench` runs the same Worker once more through `scripts/bench/worker/bench-entry.ts`, which wraps");
   w("every D1, Queue and Durable Object binding in counting proxies (rows from D1's `meta.rows_read` / `rows_written`, SQLite's");
   w("`rowsRead` / `rowsWritten` for the object's own storage) and serves the counters at `/__bench/ops`. Production never loads it.");
   w();

@@ -80,7 +80,7 @@ describe("POST /v1/sources", () => {
   });
 
   it("answers 503 not_configured when a secret would be stored without ENCRYPTION_KEY", async () => {
-    const { key } = await createWorkspace();
+    const { id, key } = await createWorkspace();
     const ctx = createExecutionContext();
     const res = await createApp().fetch(
       new Request("http://relay.test/v1/sources", {
@@ -94,7 +94,7 @@ describe("POST /v1/sources", () => {
     await waitOnExecutionContext(ctx);
     expect(res.status).toBe(503);
     expect(((await res.json()) as any).error.code).toBe("not_configured");
-    const count = await env.DB.prepare("SELECT count(*) AS n FROM sources WHERE name = 'a'").first<{ n: number }>();
+    const count = await env.DB.prepare("SELECT count(*) AS n FROM sources WHERE workspace_id = ?1").bind(id).first<{ n: number }>();
     expect(count!.n).toBe(0);
   });
 

@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
 import { BASE, createWorkspace } from "../support/relay";
-import { csrfOf, page, postForm, signIn } from "./support";
+import { csrfOf, page, postForm, signIn } from "../support/dashboard";
 
 describe("dashboard sign-in", () => {
   it("offers a form with one field named api_key and a submit button", async () => {

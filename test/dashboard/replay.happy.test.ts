@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mockEndpoint } from "../support/mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, postAtoship } from "../support/relay";
-import { csrfOf, page, postForm, signIn, textOf } from "./support";
+import { csrfOf, page, postForm, signIn, textOf } from "../support/dashboard";
 
 const minute = (ms: number) => new Date(ms).toISOString().slice(0, 16);
 

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { countingEnv } from "../../src/metrics/counting-env";
-import { OpCounter } from "../../src/metrics/op-counts";
+import { countingEnv } from "../../scripts/bench/worker/counting-env";
+import { OpCounter } from "../../scripts/bench/worker/op-counts";
 import { runDeliveryBatch as runBatch, waitingDeliveries } from "../support/consumer";
 import { api } from "../support/relay";
 

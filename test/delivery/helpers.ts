@@ -58,7 +58,7 @@ export interface DeliveryView {
   last_status_code: number | null;
   last_error: string | null;
   completed_at: string | null;
-  attempts?: { attempt: number; at: string; url: string; status_code: number | null; error: string | null; duration_ms: number }[];
+  attempts?: { attempt: number; at: string; url: string; status_code: number | null; error: string | null; response_body: string | null; duration_ms: number }[];
 }
 
 export async function deliveriesOf(key: string, destinationId: string, query = ""): Promise<DeliveryView[]> {
@@ -91,8 +91,7 @@ export async function getDestination(key: string, id: string) {
 /** The parsed body of a recorded request. */
 export const bodyOf = (req: RecordedRequest) => JSON.parse(req.body) as Record<string, any>;
 
-/** Lets queued work that might (wrongly) still happen have its chance before asserting it did not. */
-export const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export { settle } from "../support/relay";
 
 /** Direct D1 access, for the few facts the API does not expose (and to age a row, standing in for time). */
 export const db = () => env.DB;

@@ -4,7 +4,7 @@ import worker from "../../src/index";
 import { processDelivery } from "../support/consumer";
 import { sweepStuckDeliveries } from "../../src/delivery/sweep";
 import { mockEndpoint } from "../support/mock";
-import { api } from "../support/relay";
+import { api, verifyDelivery } from "../support/relay";
 import { deliveriesOf, delivery, rig, sendEvent, settle, waitForDelivery } from "./helpers";
 
 const HOUR_MS = 3_600_000;
@@ -36,7 +36,7 @@ async function waitingDelivery() {
 
 describe("retries on the destination's schedule", () => {
   it("retries a failing endpoint after each scheduled delay, with one webhook-id and a rising webhook-attempt", async () => {
-    const r = await rig({ retry: { max_attempts: 3, schedule_seconds: [1, 1] } }, { responses: [{ status: 500 }, { status: 502 }], default: { status: 200 } });
+    const r = await rig({ retry: { max_attempts: 3, schedule_seconds: [1, 1] } }, { responses: [{ status: 500 }, { status: 502, body: "bad gateway" }], default: { status: 200 } });
     const eventId = await sendEvent(r);
 
     const reqs = await r.endpoint.waitForRequests(3, 15_000);
@@ -45,10 +45,14 @@ describe("retries on the destination's schedule", () => {
     expect(reqs.map((q) => q.headers["webhook-attempt"])).toEqual(["1", "2", "3"]);
     expect(reqs[1]!.at - reqs[0]!.at).toBeGreaterThanOrEqual(900);
     expect(reqs[2]!.at - reqs[1]!.at).toBeGreaterThanOrEqual(900);
+    // Every attempt is signed anew, and verifies.
+    for (const q of reqs) expect(() => verifyDelivery(q, r.destination.signing_secret)).not.toThrow();
 
     const d = await waitForDelivery(r.key, r.destination.id, eventId, "succeeded");
     expect(d.attempts!.map((a) => a.status_code)).toEqual([500, 502, 200]);
     expect(d.attempts!.map((a) => a.attempt)).toEqual([1, 2, 3]);
+    expect(d.attempts![0]!.error).toBe("HTTP 500");
+    expect(d.attempts![1]!.response_body).toBe("bad gateway");
     expect(d.attempt_count).toBe(3);
   });
 
@@ -62,7 +66,7 @@ describe("retries on the destination's schedule", () => {
 
     const d = await waitForDelivery(r.key, r.destination.id, eventId, "succeeded");
     expect(d.attempts!.map((a) => a.status_code)).toEqual([302, 204]);
-    expect(d.attempts![0]!.error).toMatch(/redirect \(302\) not followed/);
+    expect(d.attempts![0]!.error).toBe("redirect (302) not followed");
     expect(await elsewhere.requests()).toHaveLength(0);
   });
 
@@ -107,9 +111,13 @@ describe("dead letters (deliveries that used up their attempts)", () => {
     await r.endpoint.script({ default: { status: 200 } });
     const retry = await api("POST", `/v1/deliveries/${failed.id}/retry`, { token: r.key });
     expect(retry.status).toBe(202);
+    expect(retry.json.status).toBe("retrying");
     const healed = await waitForDelivery(r.key, r.destination.id, eventId, "succeeded");
     expect(healed.attempts!.map((a) => a.status_code)).toEqual([503, 503, 200]);
-    expect((await r.endpoint.requests()).map((q) => q.headers["webhook-attempt"])).toEqual(["1", "2", "3"]);
+    const reqs = await r.endpoint.requests();
+    expect(reqs.map((q) => q.headers["webhook-attempt"])).toEqual(["1", "2", "3"]);
+    // The manual retry is the same message: one webhook-id throughout.
+    expect(new Set(reqs.map((q) => q.headers["webhook-id"])).size).toBe(1);
   });
 });
 

@@ -1,4 +1,4 @@
-import { createExecutionContext, env, SELF, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { vi } from "vitest";
 import { createApp } from "../../src/app";
 import type { ApiResponse } from "../support/relay";
@@ -94,21 +94,4 @@ export async function dumpDatabase(): Promise<string> {
     parts.push(`${name}: ${JSON.stringify(results)}`);
   }
   return parts.join("\n");
-}
-
-/**
- * Signs in to the dashboard with an API key and returns the session cookie ("name=value"),
- * or null when this build has no dashboard.
- */
-export async function dashboardCookie(apiKey: string): Promise<string | null> {
-  const res = await SELF.fetch("http://relay.test/dashboard/login", {
-    method: "POST",
-    body: new URLSearchParams({ api_key: apiKey }),
-    redirect: "manual",
-  });
-  await res.body?.cancel();
-  if (res.status === 404) return null;
-  const cookie = res.headers.get("set-cookie")?.split(";")[0];
-  if (!cookie) throw new Error(`dashboard sign-in answered ${res.status} without a session cookie`);
-  return cookie;
 }

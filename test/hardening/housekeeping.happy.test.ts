@@ -6,7 +6,7 @@ import { newId } from "../../src/lib/ids";
 import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import { mockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship, waitForDeliveryStatus } from "../support/relay";
+import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, postAtoship, waitForDeliveryStatus } from "../support/relay";
 
 const DAY = 86_400_000;
 
@@ -23,11 +23,7 @@ async function count(table: string, where = "1 = 1", ...binds: unknown[]): Promi
 }
 
 async function waitForCount(n: number, table: string, where: string, ...binds: unknown[]) {
-  for (let i = 0; i < 200; i++) {
-    if ((await count(table, where, ...binds)) >= n) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${table} never had ${n} rows where ${where}`);
+  await eventually(async () => (await count(table, where, ...binds)) >= n, 15_000);
 }
 
 async function insertDeadLetter(at: number) {

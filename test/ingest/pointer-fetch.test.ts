@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import fixture from "../fixtures/shipstation/resources/shipments.page1.json";
 import { runFetchJob } from "../../src/ingest/fetch-job";
 import { mockEndpoint } from "../support/mock";
-import { api, createDestination, createSource, createWorkspace, eventually, ingestPath } from "../support/relay";
+import { api, createDestination, createSource, createWorkspace, deliveriesFinished, eventually, ingestPath } from "../support/relay";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 /** The documented list-shipments response, as a single page. */
@@ -57,7 +57,7 @@ describe("pointer callbacks (ShipStation v1): ACK at once, fetch in the backgrou
   it("a repeated pointer callback fetches again but relays no event twice", async () => {
     const { key, provider, source, post } = await shipstationSetup({ "GET /shipments": { status: 200, body: page1.body } });
     const endpoint = await mockEndpoint();
-    await createDestination(key, { url: endpoint.url });
+    const dest = await createDestination(key, { url: endpoint.url });
     const pointer = { resource_url: `${provider.url}/shipments?batchId=7`, resource_type: "SHIP_NOTIFY" };
     await post(pointer);
     await eventually(async () => (await logFor(key, source.id))[0]?.reason === "fetched");
@@ -65,7 +65,8 @@ describe("pointer callbacks (ShipStation v1): ACK at once, fetch in the backgrou
     await eventually(async () => (await logFor(key, source.id)).filter((l) => l.reason === "fetched").length === 2);
     const count = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE source_id = ?").bind(source.id).first<{ n: number }>();
     expect(count!.n).toBe(page1.body.shipments.length);
-    await new Promise((r) => setTimeout(r, 500));
+    // Every delivery of the events finished: what the endpoint received is final.
+    expect(await deliveriesFinished(key, `destination=${dest.id}`, page1.body.shipments.length)).toHaveLength(page1.body.shipments.length);
     expect(await endpoint.requests()).toHaveLength(page1.body.shipments.length);
   });
 

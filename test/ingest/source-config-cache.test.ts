@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { configGuardStatement, isStaleConfig } from "../../src/db/workspaces";
 import { ingestConfig } from "../../src/ingest/source-config";
 import { mockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, hmacHex, ingestPath, postAtoship } from "../support/relay";
+import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, hmacHex, ingestPath, postAtoship, settle } from "../support/relay";
 
 /**
  * Ingest keeps each source's config (and its workspace's destinations) in an isolate cache.
@@ -143,7 +143,7 @@ describe("changes after the cache is warm apply to the next callback", () => {
     expect(r.status).toBe(200);
     const [held] = await deliveriesOf(r.json.event_ids[0]);
     expect(held).toMatchObject({ destination_id: dest.id, status: "pending", enqueued_at: null });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await settle(300);
     expect(await endpoint.requests()).toHaveLength(1);
   });
 

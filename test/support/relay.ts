@@ -1,5 +1,7 @@
 import { env, SELF } from "cloudflare:test";
+import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
+import type { RecordedRequest } from "./mock";
 
 /**
  * Helpers that drive the relay the way its users do: over HTTP through the real Worker
@@ -74,6 +76,15 @@ export function ingestPath(source: { ingest_url: string }): string {
   return u.pathname + u.search;
 }
 
+/** Verifies a delivery with the `standardwebhooks` library and returns the payload (throws if it does not verify). */
+export function verifyDelivery(request: RecordedRequest, signingSecret: string): any {
+  return new Webhook(signingSecret).verify(request.body, {
+    "webhook-id": request.headers["webhook-id"]!,
+    "webhook-timestamp": request.headers["webhook-timestamp"]!,
+    "webhook-signature": request.headers["webhook-signature"]!,
+  });
+}
+
 /** Posts a body to a source, signed the AtoShip way when a secret is given. */
 export async function postAtoship(source: { ingest_url: string; secret?: string }, payload: unknown) {
   const raw = typeof payload === "string" ? payload : JSON.stringify(payload);
@@ -106,6 +117,26 @@ export async function eventually<T>(check: () => Promise<T | undefined | null | 
     if (Date.now() > deadline) throw new Error("condition not met in time");
     await new Promise((r) => setTimeout(r, stepMs));
   }
+}
+
+/**
+ * Waits out a window in which work that must NOT happen (a second send, a send to a paused or
+ * disabled destination) would have shown up. Only for such negative checks: to wait for
+ * something that does happen, poll for it with `eventually`.
+ */
+export const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Waits until at least `count` deliveries match `query` (`destination=…`, `event=…` or nothing
+ * for the whole workspace) and every one is finished (succeeded or failed), and returns them.
+ * A finished delivery is never sent again, so what its endpoints received is then final.
+ */
+export async function deliveriesFinished(key: string, query: string, count: number, timeoutMs = 15_000) {
+  return eventually(async () => {
+    const r = await api("GET", `/v1/deliveries?limit=500${query ? `&${query}` : ""}`, { token: key });
+    const list = (r.json?.data ?? []) as { id: string; status: string; event_type: string }[];
+    return list.length >= count && list.every((d) => d.status === "succeeded" || d.status === "failed") ? list : undefined;
+  }, timeoutMs);
 }
 
 /** Waits until the delivery list for a destination shows a delivery in one of the given states. */

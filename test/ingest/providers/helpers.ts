@@ -1,8 +1,7 @@
 import { SELF } from "cloudflare:test";
-import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import { mockEndpoint, type MockEndpoint, type RecordedRequest } from "../../support/mock";
-import { api, BASE, createDestination, createSource, createWorkspace, ingestPath, type ApiResponse } from "../../support/relay";
+import { api, BASE, createDestination, createSource, createWorkspace, deliveriesFinished, ingestPath, verifyDelivery, type ApiResponse } from "../../support/relay";
 
 /**
  * Helpers of the route-level provider tests: a workspace with one source of the provider
@@ -166,15 +165,6 @@ export interface Delivered {
   event: any;
 }
 
-/** Verifies a delivery with the `standardwebhooks` library and returns the payload. */
-export function verifyDelivery(request: RecordedRequest, signingSecret: string): any {
-  return new Webhook(signingSecret).verify(request.body, {
-    "webhook-id": request.headers["webhook-id"]!,
-    "webhook-timestamp": request.headers["webhook-timestamp"]!,
-    "webhook-signature": request.headers["webhook-signature"]!,
-  });
-}
-
 /** Waits for exactly `count` deliveries at the relay's endpoint, each verified. */
 export async function deliveries(relay: ProviderRelay, count: number): Promise<Delivered[]> {
   const requests = await relay.endpoint.waitForRequests(count);
@@ -215,9 +205,12 @@ export async function expectDeliveredAsStored(relay: ProviderRelay, delivered: a
   return stored;
 }
 
-/** After a short settle, the endpoint still has exactly `count` requests (no second delivery). */
+/**
+ * The workspace has exactly `count` deliveries, all finished, and the endpoint got exactly
+ * `count` requests: nothing was (or will be) delivered twice.
+ */
 export async function expectNoFurtherDeliveries(relay: ProviderRelay, count: number) {
-  await new Promise((r) => setTimeout(r, 300));
+  expect(await deliveriesFinished(relay.key, "", count), "deliveries of the workspace").toHaveLength(count);
   expect(await relay.endpoint.requests()).toHaveLength(count);
 }
 

@@ -4,7 +4,7 @@ import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import type { CommitFault, OrderSequencer } from "../../src/orders/sequencer";
 import { mockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, postAtoship } from "../support/relay";
+import { api, atoshipEvent, atoshipWorkspace, createDestination, deliveriesFinished, postAtoship } from "../support/relay";
 
 /** Arms a one-shot failure in the Durable Object that will commit this order's events. */
 async function armFault(workspaceId: string, orderReference: string, fault: CommitFault) {
@@ -36,9 +36,8 @@ describe("the commit invariant: 2xx only after the event is stored and queued", 
 
     expect(await count("SELECT count(*) AS n FROM events WHERE source_id = ?", source.id)).toBe(1);
     expect(await count("SELECT count(*) AS n FROM deliveries WHERE event_id = ?", [...ids][0])).toBe(2);
-    await a.waitForRequests(1);
-    await b.waitForRequests(1);
-    await new Promise((r) => setTimeout(r, 500));
+    // Both deliveries finished: what the endpoints received is final.
+    await deliveriesFinished(key, `event=${[...ids][0]}`, 2);
     expect(await a.requests()).toHaveLength(1);
     expect(await b.requests()).toHaveLength(1);
   });
@@ -68,12 +67,8 @@ describe("the commit invariant: 2xx only after the event is stored and queued", 
       const eventId = retried.json.event_ids[0];
       expect(await count("SELECT count(*) AS n FROM events WHERE id = ?", eventId)).toBe(1);
       expect(await count("SELECT count(*) AS n FROM deliveries WHERE event_id = ?", eventId)).toBe(1);
-      await endpoint.waitForRequests(1);
-      await eventually(async () => {
-        const d = await api("GET", `/v1/deliveries?event=${eventId}`, { token: key });
-        return d.json.data[0]?.status === "succeeded";
-      });
-      await new Promise((r) => setTimeout(r, 500));
+      const [delivery] = await deliveriesFinished(key, `event=${eventId}`, 1);
+      expect(delivery!.status).toBe("succeeded");
       const received = await endpoint.requests();
       expect(received).toHaveLength(1);
       expect(JSON.parse(received[0]!.body).id).toBe(eventId);

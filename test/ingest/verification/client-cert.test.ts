@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { normalizeFingerprint, verifyClientCert, type ClientCertConfig } from "../../src/ingest/verification/client-cert";
-import { clientCertVerificationSchema } from "../../src/ingest/verification/types";
+import { normalizeFingerprint, verifyClientCert, type ClientCertConfig } from "../../../src/ingest/verification/client-cert";
+import { clientCertVerificationSchema } from "../../../src/ingest/verification/types";
 
 /** request.cf as Cloudflare fills it after the zone's mTLS rule checked a client certificate. */
 const FINGERPRINT = "af363dc85bc942a892d3cee9796190fdb36d89cd588a4f1cb17c74a943439714";

@@ -1,6 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
-import { BASE } from "../support/relay";
+import { BASE } from "./relay";
 
 /**
  * Drives the dashboard like a browser does: form posts with the page's Origin, the session

@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { countingEnv } from "../../src/metrics/counting-env";
-import { OpCounter } from "../../src/metrics/op-counts";
+import { countingEnv } from "../../scripts/bench/worker/counting-env";
+import { OpCounter } from "../../scripts/bench/worker/op-counts";
 import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import type { EventRow } from "../../src/db/events";

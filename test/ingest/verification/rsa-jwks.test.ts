@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { toBase64, utf8 } from "../../src/lib/encoding";
-import { parseTimestamp, verifyRsaJwks, type RsaJwksConfig } from "../../src/ingest/verification/rsa-jwks";
-import trackEvent from "../fixtures/shipengine/track_event_v2.json";
-import { mockEndpoint, type MockEndpoint } from "../support/mock";
+import { toBase64, utf8 } from "../../../src/lib/encoding";
+import { parseTimestamp, verifyRsaJwks, type RsaJwksConfig } from "../../../src/ingest/verification/rsa-jwks";
+import trackEvent from "../../fixtures/shipengine/track_event_v2.json";
+import { mockEndpoint, type MockEndpoint } from "../../support/mock";
 
 /**
  * ShipEngine signs `"<x-shipengine-timestamp>.<raw body>"` with RSA-SHA256; the key comes

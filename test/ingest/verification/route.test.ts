@@ -1,6 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { api, atoshipEvent, createSource, createWorkspace, hmacBase64, hmacHex, ingestPath, postAtoship } from "../support/relay";
+import { api, atoshipEvent, createSource, createWorkspace, hmacBase64, hmacHex, ingestPath, postAtoship } from "../../support/relay";
 
 const JSON_HEADERS = { "content-type": "application/json" };
 const canonicalBody = (ref = "ORD-1") => JSON.stringify({ type: "order.shipped", order: { reference: ref } });

@@ -1,7 +1,6 @@
-import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { mockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship } from "../support/relay";
+import { atoshipEvent, atoshipWorkspace, createDestination, postAtoship, verifyDelivery } from "../support/relay";
 
 describe("one event, end to end", () => {
   it("a signed AtoShip label.created reaches the destination, signed the Standard Webhooks way", async () => {
@@ -16,11 +15,7 @@ describe("one event, end to end", () => {
 
     const [req] = await endpoint.waitForRequests(1);
     expect(req).toBeDefined();
-    const verified = new Webhook(dest.signing_secret).verify(req!.body, {
-      "webhook-id": req!.headers["webhook-id"]!,
-      "webhook-timestamp": req!.headers["webhook-timestamp"]!,
-      "webhook-signature": req!.headers["webhook-signature"]!,
-    }) as Record<string, any>;
+    const verified = verifyDelivery(req!, dest.signing_secret) as Record<string, any>;
     expect(verified.id).toBe(res.json.event_ids[0]);
     expect(verified.type).toBe("label.created");
     expect(verified.shipment).toMatchObject({ tracking_number: "9400111899223", carrier: "usps", label_id: "lbl_abc123" });

@@ -4,13 +4,13 @@
  */
 import fc from "fast-check";
 import { expect } from "vitest";
-import { canonicalEventSchema, EVENT_TYPES } from "../../src/events/canonical";
+import { canonicalEventSchema, EVENT_TYPES } from "../../../src/events/canonical";
 import {
   AdapterParseError,
   type AdapterInput,
   type NormalizedEvent,
   type ProviderAdapter,
-} from "../../src/ingest/providers/types";
+} from "../../../src/ingest/providers/types";
 
 export interface InputOptions {
   /** When the relay accepted the request. */

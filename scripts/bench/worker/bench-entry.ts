@@ -1,8 +1,9 @@
 /**
  * The benchmark's Worker entry: the real one (src/index.ts) with its bindings wrapped in
- * counters of billable operations. `npm run bench` runs it (with `wrangler dev
- * src/metrics/bench-entry.ts`) only for the operation count; every timing and CPU figure
- * comes from the unmodified entry. Never deployed.
+ * counters of billable operations. `npm run bench` bundles it
+ * (scripts/bench/worker/bench-entry.ts) and runs it only for the operation count; every
+ * timing and CPU figure comes from the unmodified entry. Benchmark only: it lives outside
+ * src/, so `npm run build` and deploys never see it.
  *
  * `GET /__bench/ops` answers the counters; `POST /__bench/ops/reset` zeroes them.
  * `POST /__bench/order-calls?n=&fresh=1` times n calls into order objects (new ones with
@@ -11,13 +12,13 @@
  * queue send, an outbound fetch), on the raw bindings, so the bench can
  * price each on this runtime and add up the floor of the relay's design.
  */
-import worker, { OrderSequencer as BaseOrderSequencer, RateLimiter as BaseRateLimiter } from "../index";
+import worker, { OrderSequencer as BaseOrderSequencer, RateLimiter as BaseRateLimiter } from "../../../src/index";
 import { countDurableObjectStorage } from "./counting-durable-objects";
 import { countingEnv } from "./counting-env";
 import { countingBatch } from "./counting-queues";
 import { opCounter } from "./op-counts";
 
-export * from "../index";
+export * from "../../../src/index";
 
 const realFetch = globalThis.fetch;
 globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {

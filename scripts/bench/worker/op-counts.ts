@@ -1,7 +1,7 @@
 /**
  * Counters of the billable operations the Worker performs, kept per isolate. Only the
- * benchmark's entry (src/metrics/bench-entry.ts) creates and reads them; production code
- * never imports this folder.
+ * benchmark's entry (scripts/bench/worker/bench-entry.ts) and the op-count tests create and
+ * read them; nothing in src/ imports this folder.
  *
  * Each invocation's bindings are wrapped with the scope they belong to, so the ingest
  * request, the order's Durable Object and the delivery consumer are counted apart.
