@@ -1,8 +1,8 @@
-import { and, asc, count, desc, eq, exists, gte, lt, or, type SQLWrapper } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, gte, lt, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
 import { deliveries } from "./schema";
-import { inIds } from "./where";
+import { inIds, olderThan } from "./where";
 
 /** The management API's and the console's reads of `deliveries` (src/db/deliveries.ts holds its state machine). */
 
@@ -34,9 +34,7 @@ export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFil
         f.status ? eq(deliveries.status, f.status) : undefined,
         f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
         f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
-        f.before
-          ? or(lt(deliveries.createdAt, f.before.at), and(eq(deliveries.createdAt, f.before.at), lt(deliveries.id, f.before.id)))
-          : undefined,
+        olderThan(deliveries.createdAt, deliveries.id, f.before),
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))

@@ -1,5 +1,6 @@
-import { and, count, desc, eq, gte, lt, or } from "drizzle-orm";
+import { and, count, desc, eq, gte, lt } from "drizzle-orm";
 import type { Db } from "./client";
+import { olderThan } from "./where";
 import { eventHasDeliveryIn } from "./deliveries-reads";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { eventPayloads, events, type DeliveryStatus } from "./schema";
@@ -98,7 +99,7 @@ export function selectEvents(
         filter.since !== undefined ? gte(events.createdAt, filter.since) : undefined,
         filter.until !== undefined ? lt(events.createdAt, filter.until) : undefined,
         filter.deliveryStatus ? eventHasDeliveryIn(db, events.id, filter.deliveryStatus) : undefined,
-        after ? or(lt(events.createdAt, after.at), and(eq(events.createdAt, after.at), lt(events.id, after.id))) : undefined,
+        olderThan(events.createdAt, events.id, after),
       ),
     )
     .orderBy(desc(events.createdAt), desc(events.id))

@@ -1,5 +1,6 @@
-import { and, desc, eq, gte, lt, or } from "drizzle-orm";
+import { and, desc, eq, gte, lt } from "drizzle-orm";
 import type { Db } from "./client";
+import { olderThan } from "./where";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { ingestLog, type INGEST_RESULTS } from "./schema";
 
@@ -100,7 +101,7 @@ export function selectIngestLog(
         filter.result ? eq(ingestLog.result, filter.result) : undefined,
         filter.since !== undefined ? gte(ingestLog.at, filter.since) : undefined,
         filter.until !== undefined ? lt(ingestLog.at, filter.until) : undefined,
-        after ? or(lt(ingestLog.at, after.at), and(eq(ingestLog.at, after.at), lt(ingestLog.id, after.id))) : undefined,
+        olderThan(ingestLog.at, ingestLog.id, after),
       ),
     )
     .orderBy(desc(ingestLog.at), desc(ingestLog.id))
