@@ -326,27 +326,10 @@ const one = (body: unknown) => normalizeOne(shipedgeAdapter, body, { receivedAt 
 const expectCanonical = (ev: NormalizedEvent) => expectCanonicalEvent(ev, "shipedge", receivedAt, { withVersion: true });
 
 describe("shipedge normalize", () => {
+  // Its order, shipment and data fields are checked through the route (the orders/shipped_v2 case).
   it("maps orders/shipped_v2 (seed sample) to order.shipped", () => {
     const ev = one(ordersShipped.body);
-    expect(ev).toMatchObject({
-      type: "order.shipped",
-      livemode: true,
-      source_event: "orders/shipped_v2",
-      version: "v2",
-      occurred_at: "2024-01-15T10:30:00Z",
-      order: { reference: "REF-123", id: "12345", number: "ORD-001" },
-      shipment: {
-        tracking_number: "1Z999AA10123456784",
-        carrier: "ups",
-        service: "Ground",
-        ship_date: "2024-01-15",
-        cost: { amount: "5.99", currency: "USD" },
-        items: [{ sku: "PROD-001", quantity: 2, description: "Product Description" }],
-      },
-    });
-    expect(ev.tracking).toBeUndefined();
-    expect(ev.inventory).toBeUndefined();
-    expect(ev.data).toMatchObject({ account_id: 100, status: "shipped", total: 59.98 });
+    expect(ev).toMatchObject({ type: "order.shipped", livemode: true, source_event: "orders/shipped_v2", version: "v2", occurred_at: "2024-01-15T10:30:00Z" });
     expect(ev.data).not.toHaveProperty("tracking_number");
     expect(ev.provider_event_id).toBeUndefined();
     expectCanonical(ev);

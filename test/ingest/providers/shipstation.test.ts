@@ -297,24 +297,10 @@ describe("shipstation normalize: pointer callbacks", () => {
 });
 
 describe("shipstation resource mapping", () => {
+  // Its order and shipment fields are checked through the route ("SHIP_NOTIFY over two resource pages").
   it("maps a SHIP_NOTIFY shipment to order.shipped with the ShipStation fields", () => {
     const [ev] = shipstationResourceEvents(shipmentsPage1.body, "SHIP_NOTIFY");
-    expect(ev).toMatchObject({
-      type: "order.shipped",
-      livemode: true,
-      source_event: "SHIP_NOTIFY",
-      order: { reference: "100038-1", id: "43945660" },
-      shipment: {
-        tracking_number: "9400111899561704681189",
-        carrier: "usps",
-        service: "usps_first_class_mail",
-        ship_date: "2014-10-03",
-        cost: { amount: "1.93", currency: "USD" },
-        label_id: "33974374",
-        items: [{ sku: "ABC123", quantity: 2, description: "Test item #1" }],
-      },
-      provider_event_id: "shipment:33974374:shipped",
-    });
+    expect(ev).toMatchObject({ type: "order.shipped", livemode: true, source_event: "SHIP_NOTIFY", provider_event_id: "shipment:33974374:shipped" });
     // v1 times are Pacific: 06:51:33 PDT is 13:51:33 UTC.
     expect(ev!.occurred_at).toBe("2014-10-03T13:51:33.627Z");
     expect(ev!.data).not.toHaveProperty("labelData");
