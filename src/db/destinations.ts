@@ -1,7 +1,7 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import { decryptJson, decryptString, type Keyring } from "../lib/crypto";
 import type { Db } from "./client";
-import { destinations } from "./schema";
+import { destinations, workspaces } from "./schema";
 import { inIds, olderThan } from "./where";
 
 export type DestinationRow = typeof destinations.$inferSelect;
@@ -87,6 +87,22 @@ export async function destinationsByIds(db: Db, workspaceId: string, ids: string
 /** The routing columns of every destination of a workspace (what the fan-out reads). */
 export async function routingDestinations(db: Db, workspaceId: string): Promise<RoutingDestination[]> {
   return db.select(routingColumns).from(destinations).where(eq(destinations.workspaceId, workspaceId));
+}
+
+/** A workspace's routing as of one config version: what an order object's outbox fans out with. */
+export interface WorkspaceRouting {
+  configVersion: number;
+  destinations: RoutingDestination[];
+}
+
+/** The workspace's config version and its destinations' routing columns, in one D1 round trip. */
+export async function readWorkspaceRouting(db: Db, workspaceId: string): Promise<WorkspaceRouting | undefined> {
+  const [versionRows, destinationRows] = await db.batch([
+    db.select({ v: workspaces.configVersion }).from(workspaces).where(eq(workspaces.id, workspaceId)),
+    db.select(routingColumns).from(destinations).where(eq(destinations.workspaceId, workspaceId)),
+  ]);
+  const version = versionRows[0]?.v;
+  return version === undefined ? undefined : { configVersion: version, destinations: destinationRows };
 }
 
 /** The workspace's destinations that may take relay events (any status: inactive ones hold them). */

@@ -3,7 +3,7 @@ import { getTableColumns, type Table } from "drizzle-orm";
 /**
  * Multi-row statements: the rows travel as one JSON array bound to `?1` and are read back
  * with `json_each(?1) r`, so one statement writes many rows whatever D1's limit on bound
- * parameters (100). Used by the group commit (src/orders/group-commit.ts) and the consumer's
+ * parameters (100). Used by the order objects' outbox flush (src/orders/outbox.ts) and the consumer's
  * batch-wide attempt record (src/delivery/record.ts).
  */
 

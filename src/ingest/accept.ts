@@ -25,6 +25,8 @@ export interface AcceptOptions {
   revalidate: boolean;
   /** The body, when an earlier run already read it. */
   rawBody?: string;
+  /** The request's id (the `request-id` header), kept in its ingest-log row to find it by. */
+  requestId?: string;
 }
 
 /**
@@ -49,7 +51,11 @@ export async function acceptCallback(env: Env, request: Request, config: IngestC
     at: receivedAt,
     reason: null,
     httpStatus: 200,
-    detail: { ...(ip ? { ip } : {}), content_length: Number(request.headers.get("content-length") ?? 0) || undefined },
+    detail: {
+      ...(ip ? { ip } : {}),
+      ...(opts.requestId ? { request_id: opts.requestId } : {}),
+      content_length: Number(request.headers.get("content-length") ?? 0) || undefined,
+    },
   };
   /** `configDependent`: a different config could have let it through (allowlist, limit, proof of origin). */
   const refuse = async (error: ApiError, reason: string, configDependent = false): Promise<IngestOutcome> => {

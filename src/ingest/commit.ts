@@ -1,12 +1,13 @@
 import { insertIngestLogStatement } from "../db/ingest-log";
-import { STALE_CONFIG } from "../db/workspaces";
 import type { CheckedCallback, IngestOutcome } from "./outcome";
 import { commitEvents } from "./pipeline";
+import { forgetIngestConfig } from "./source-config";
 import type { NormalizedEvent } from "./providers/types";
 
 /**
  * Commits a checked callback's events (src/ingest/pipeline.ts) and says what the provider is
- * told. The ingest-log row rides in the commit; a callback without events is logged here.
+ * told: the 2xx follows the order objects' durable write alone. The ingest-log row rides in
+ * the commit; a callback without events is logged here.
  */
 export async function commitCallback(env: Env, cb: CheckedCallback, events: NormalizedEvent[]): Promise<IngestOutcome> {
   if (events.length === 0) {
@@ -17,8 +18,7 @@ export async function commitCallback(env: Env, cb: CheckedCallback, events: Norm
   try {
     committed = await commitEvents(env, {
       source: cb.source,
-      destinations: cb.destinations,
-      configVersion: cb.configVersion,
+      routing: { configVersion: cb.configVersion, destinations: cb.destinations },
       events,
       raw: cb.rawBody,
       parsed: cb.parsed,
@@ -28,11 +28,9 @@ export async function commitCallback(env: Env, cb: CheckedCallback, events: Norm
   } catch (err) {
     return notCommitted(env, cb, (err as Error).message);
   }
-  if (committed === STALE_CONFIG) {
-    // Fanned out from cached config that has changed: nothing was committed; redo on fresh config.
-    if (cb.revalidate) return { kind: "redo", rawBody: cb.rawBody };
-    return notCommitted(env, cb, "stale_config: the workspace's sources or destinations changed since they were read");
-  }
+  // An order object has seen a newer config (its flush found this one stale): re-read next time,
+  // so a rotated secret or a deleted source stops being honoured here as soon as anyone noticed.
+  if (committed.configVersion !== null && committed.configVersion > cb.configVersion) forgetIngestConfig(cb.source.id);
   return { kind: committed.duplicate ? "duplicate" : "accepted", eventIds: committed.eventIds };
 }
 

@@ -1,8 +1,6 @@
 import { dbOf } from "../db/client";
-import { routingDestinations } from "../db/destinations";
 import { noteIngestLogReason, recordFetchedEvents } from "../db/ingest-log";
 import { getSourceRowById, openSource } from "../db/sources";
-import { STALE_CONFIG } from "../db/workspaces";
 import { allowInsecureDestinations, keyringOf } from "../lib/config";
 import { guardedFetch } from "../lib/url-safety";
 import type { JobMessage } from "../jobs/messages";
@@ -64,12 +62,10 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
       }),
     ];
   }
-  const destinations = await routingDestinations(db, source.workspaceId);
   const result = events.length
     ? await commitEvents(env, {
         source,
-        destinations,
-        configVersion: null, // read just now: no guard, so never stale_config
+        routing: null, // the order object's outbox reads the workspace's routing when it flushes
         events,
         raw: job.raw,
         parsed: undefined,
@@ -77,6 +73,5 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
         log: null,
       })
     : { eventIds: [] as string[] };
-  if (result === STALE_CONFIG) throw new Error("stale_config without a config version");
   await recordFetchedEvents(env.DB, job.ingest_log_id, events.length ? "fetched" : "fetched: no events", result.eventIds);
 }

@@ -1,12 +1,10 @@
 import type { CanonicalEvent } from "../events/canonical";
-import type { RoutingDestination } from "../db/destinations";
-import { insertIngestLogStatement, type IngestLogEntry } from "../db/ingest-log";
+import type { RoutingDestination, WorkspaceRouting } from "../db/destinations";
+import type { IngestLogEntry } from "../db/ingest-log";
 import type { SourceConfig } from "../db/sources";
-import { STALE_CONFIG, type StaleConfig } from "../db/workspaces";
-import { routes } from "../delivery/routing";
 import { orderShards } from "../lib/config";
 import { newId } from "../lib/ids";
-import { deliveryIdOf, eventIdOf } from "../events/ids";
+import { eventIdOf } from "../events/ids";
 import { dedupeKeyOf, orderKeyOf, sequencerName } from "../orders/identity";
 import type { CommitRequest, Committed, PreparedEvent } from "../orders/sequencer";
 import type { NormalizedEvent } from "./providers/types";
@@ -15,9 +13,8 @@ export type { RoutingDestination };
 
 export interface CommitInput {
   source: SourceConfig;
-  destinations: RoutingDestination[];
-  /** The workspace config version the destinations were read at; the commit is refused if it moved. */
-  configVersion: number | null;
+  /** The workspace's routing as the caller holds it (cached config), handed to the order object's outbox; null = none at hand. */
+  routing: WorkspaceRouting | null;
   events: NormalizedEvent[];
   /** The provider's payload as received, stored with each event. */
   raw: string;
@@ -33,13 +30,13 @@ export interface CommittedEvents extends Committed {
 }
 
 /**
- * Gives normalized events their identity and fan-out, and commits them through the order
- * Durable Objects (src/orders/sequencer.ts holds the invariant). Throws when any group
- * failed to commit: the caller answers 5xx and the provider's retry completes the rest.
- * `stale_config` when a group's fan-out came from an old config version (only possible with
- * a `configVersion`): the caller redoes it on fresh config.
+ * Gives normalized events their identity and commits them through the order Durable Objects
+ * (src/orders/sequencer.ts holds the invariant): when this resolves, every event is durable
+ * in its order object, whose outbox feeds D1 and the delivery queue and decides the fan-out
+ * (src/orders/outbox.ts). Throws when any group failed to commit: the caller answers 5xx and
+ * the provider's retry completes the rest (what did commit is then a duplicate).
  */
-export async function commitEvents(env: Env, input: CommitInput): Promise<CommittedEvents | StaleConfig> {
+export async function commitEvents(env: Env, input: CommitInput): Promise<CommittedEvents> {
   const { source } = input;
   const createdAt = input.receivedAt;
   const shards = orderShards(env);
@@ -71,16 +68,6 @@ export async function commitEvents(env: Env, input: CommitInput): Promise<Commit
       ...(ev.inventory ? { inventory: ev.inventory } : {}),
       data: ev.data,
     };
-    const deliveries: PreparedEvent["deliveries"] = [];
-    for (const dest of input.destinations) {
-      if (!routes(dest, { type: ev.type, sourceId: source.id, canonical })) continue;
-      deliveries.push({
-        id: await deliveryIdOf(id, dest.id),
-        destinationId: dest.id,
-        attemptLimit: dest.maxAttempts,
-        hold: dest.status !== "active",
-      });
-    }
     const prepared: PreparedEvent = {
       id,
       dedupeKey: `${source.id}:${dedupeKey}`,
@@ -91,7 +78,6 @@ export async function commitEvents(env: Env, input: CommitInput): Promise<Commit
       occurredAt: Number.isNaN(occurredAt) ? createdAt : occurredAt,
       createdAt,
       canonical,
-      deliveries,
     };
     const name = sequencerName(source.workspaceId, orderKey, id, shards);
     const groupKey = `${name}\u0000${orderKey ?? ""}`;
@@ -105,28 +91,25 @@ export async function commitEvents(env: Env, input: CommitInput): Promise<Commit
   }
 
   const single = order.length === 1;
+  const stubs = order.map((groupKey) => env.ORDERS.get(env.ORDERS.idFromName(groups.get(groupKey)!.name)));
   const results = await Promise.allSettled(
-    order.map((groupKey) => {
+    order.map((groupKey, i) => {
       const group = groups.get(groupKey)!;
       const req: CommitRequest = {
         workspaceId: source.workspaceId,
         sourceId: source.id,
         orderKey: group.orderKey,
-        configVersion: input.configVersion,
+        routing: input.routing,
         raw: input.raw,
         events: group.events,
         log: single ? input.log : null,
       };
-      return env.ORDERS.get(env.ORDERS.idFromName(group.name)).commit(req);
+      return stubs[i]!.commit(req);
     }),
   );
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
-  const committed: Committed[] = [];
-  for (const r of results as PromiseFulfilledResult<Committed | StaleConfig>[]) {
-    if (r.value === STALE_CONFIG) return STALE_CONFIG;
-    committed.push(r.value);
-  }
+  const committed = (results as PromiseFulfilledResult<Committed>[]).map((r) => r.value);
 
   // Event ids back in the order the provider sent them (`committed` follows the groups' order).
   const eventIds: string[] = [];
@@ -138,10 +121,14 @@ export async function commitEvents(env: Env, input: CommitInput): Promise<Commit
     duplicates.push(...r.duplicates);
   }
   const duplicate = fresh.length === 0 && eventIds.length > 0;
+  const configVersion = Math.max(-1, ...committed.map((r) => r.configVersion ?? -1));
   if (!single && input.log) {
-    await insertIngestLogStatement(env.DB, { ...input.log, result: duplicate ? "duplicate" : "accepted", eventIds }).run();
+    // A body whose events went to several order objects: its one log row rides on the first
+    // event, once every group's outcome is known (the only case with a second call before the 2xx).
+    const first = groups.get(order[0]!)!.events[0]!;
+    await stubs[0]!.appendLog(first.dedupeKey, { ...input.log, result: duplicate ? "duplicate" : "accepted", eventIds });
   }
-  return { eventIds, fresh, duplicates, duplicate };
+  return { eventIds, fresh, duplicates, duplicate, configVersion: configVersion < 0 ? null : configVersion };
 }
 
 export const newIngestLogId = (now: number) => newId("ilg", now);

@@ -15,26 +15,32 @@ const SOURCE_ID = /^src_[0-9a-z]{26}$/;
  */
 export const ingestRoutes = new Hono<AppEnv>();
 
-ingestRoutes.post("/in/:sourceId", (c) => handleIngest(c.env, c.req.raw, c.req.param("sourceId"), undefined));
-ingestRoutes.post("/in/:sourceId/:token", (c) => handleIngest(c.env, c.req.raw, c.req.param("sourceId"), c.req.param("token")));
+ingestRoutes.post("/in/:sourceId", (c) => handleIngest(c.env, c.req.raw, c.req.param("sourceId"), undefined, c.get("requestId")));
+ingestRoutes.post("/in/:sourceId/:token", (c) => handleIngest(c.env, c.req.raw, c.req.param("sourceId"), c.req.param("token"), c.get("requestId")));
 ingestRoutes.all("/in/*", () => errorResponse(new ApiError(405, "method_not_allowed", "providers POST to /in/<source id>", { allow: "POST" })));
 
 /**
  * Ingests one callback, first on the isolate's cached config; an outcome decided on cached
  * config that may have changed since (`redo`) is run once more on a fresh read.
  */
-export async function handleIngest(env: Env, request: Request, sourceId: string, pathToken: string | undefined): Promise<Response> {
+export async function handleIngest(
+  env: Env,
+  request: Request,
+  sourceId: string,
+  pathToken: string | undefined,
+  requestId?: string,
+): Promise<Response> {
   const receivedAt = Date.now();
   if (!SOURCE_ID.test(sourceId)) return sourceNotFound();
 
   const found = await ingestConfig(env, sourceId);
   if (!found) return sourceNotFound();
-  const first = await acceptCallback(env, request, found.config, { pathToken, receivedAt, revalidate: found.cached });
+  const first = await acceptCallback(env, request, found.config, { pathToken, receivedAt, revalidate: found.cached, requestId });
   if (first.kind !== "redo") return answer(first);
 
   const fresh = await reloadIngestConfig(env, sourceId);
   if (!fresh) return sourceNotFound();
-  const second = await acceptCallback(env, request, fresh, { pathToken, receivedAt, revalidate: false, rawBody: first.rawBody });
+  const second = await acceptCallback(env, request, fresh, { pathToken, receivedAt, revalidate: false, rawBody: first.rawBody, requestId });
   return answer(second.kind === "redo" ? { kind: "not_committed", message: "the event could not be stored; retry later" } : second);
 }
 

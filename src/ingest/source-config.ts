@@ -58,3 +58,8 @@ export async function reloadIngestConfig(env: Env, sourceId: string): Promise<In
   }
   return config;
 }
+
+/** Drops this isolate's entry for a source, so the next callback reads it from D1 again. */
+export function forgetIngestConfig(sourceId: string): void {
+  cache.delete(sourceId);
+}

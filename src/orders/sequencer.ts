@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import type { CanonicalEvent } from "../events/canonical";
+import type { WorkspaceRouting } from "../db/destinations";
+import type { EventRow } from "../db/events";
 import type { IngestLogEntry } from "../db/ingest-log";
-import { STALE_CONFIG, type StaleConfig } from "../db/workspaces";
+import type { CanonicalEvent } from "../events/canonical";
 import { retentionDays } from "../lib/config";
-import { GroupCommit, type CommitWrite } from "./group-commit";
+import { Outbox, type FlushFault, type OutboxEntry } from "./outbox";
 
-/** One event as the ingest route prepared it: identity, canonical body (minus sequence), fan-out. */
+/** One event as the ingest route prepared it: identity and canonical body (minus sequence). */
 export interface PreparedEvent {
   id: string;
   dedupeKey: string;
@@ -16,8 +17,6 @@ export interface PreparedEvent {
   occurredAt: number;
   createdAt: number;
   canonical: Omit<CanonicalEvent, "sequence">;
-  /** One per matching destination; `hold` = the destination is paused/disabled, so no message yet. */
-  deliveries: { id: string; destinationId: string; attemptLimit: number; hold: boolean }[];
 }
 
 export interface CommitRequest {
@@ -25,11 +24,11 @@ export interface CommitRequest {
   sourceId: string;
   /** order:<ref> | tracking:<carrier>:<number> | null (deduped, not sequenced). */
   orderKey: string | null;
-  /** The config version the fan-out was computed from (cached ingest config); null = read just now, no guard. */
-  configVersion: number | null;
+  /** The routing the ingest isolate holds (cached config), so the flush need not read it; null = none at hand. */
+  routing: WorkspaceRouting | null;
   raw: string;
   events: PreparedEvent[];
-  /** The request's ingest-log row, written in the same D1 batch; null when the caller writes it. */
+  /** The request's ingest-log row, written with the events; null when the caller adds it later (`appendLog`). */
   log: Omit<IngestLogEntry, "result" | "eventIds"> | null;
 }
 
@@ -38,76 +37,159 @@ export interface Committed {
   eventIds: string[];
   fresh: string[];
   duplicates: string[];
+  /** The newest workspace config version this object has seen: newer than the caller's means its cache is stale. */
+  configVersion: number | null;
 }
 
-/** `stale_config`: the guard refused the batch, the fan-out came from an old config version; nothing was committed. */
-export type CommitResult = Committed | StaleConfig;
+/** Test seam: make the next commit fail inside its write, or the next flush at a step. */
+export type CommitFault = "commit" | FlushFault;
 
-/** Test seam: make the next commit fail at a given step, to prove the invariant below. */
-export type CommitFault = "before_d1" | "after_d1" | "after_queue";
+/** How soon an alarm must follow a commit: the outbox's safety net if the object is evicted. */
+const FLUSH_SAFETY_MS = 30_000;
+const DAY_MS = 86_400_000;
 
 /**
- * The order object: dedupes and sequences the events of the orders addressed to it (one
- * order key, or — with ORDER_SHARDS — every order key of a workspace that hashes to it; see
- * `sequencerName`). It serializes each order's events and holds the invariant the relay's
- * promise rests on:
+ * The order object: the relay's durable edge store. It dedupes and sequences the events of the
+ * orders addressed to it (one order key, or — with ORDER_SHARDS — every order key of a workspace
+ * that hashes to it; see `sequencerName`), and holds the invariant the relay's promise rests on:
  *
- *   An event is acknowledged (2xx) only after its event row, its delivery rows and its
- *   ingest-log row are committed to D1 in one batch AND its delivery messages are on the
- *   queue. Until then the dedupe entry stays `committed = 0`: a provider retry of the same
- *   callback redoes the (idempotent, deterministic-id) writes and the queue send. Once
- *   committed, a retry is answered `duplicate` and creates no delivery.
+ *   A commit writes the event (with the provider's payload and the request's ingest-log row)
+ *   into the object's own SQLite storage, with its dedupe entry and its order's next sequence
+ *   number, in one transaction. The RPC answers only once that write is durable (the object's
+ *   output gate), and only then does ingest answer 2xx. A retry of the same callback finds the
+ *   dedupe entry and is answered `duplicate`: no second event, no second delivery.
  *
- * The D1 batch and the queue send are the object's group commit (src/orders/group-commit.ts):
- * commits of other orders that wait on this object at the same moment ride in the same batch
- * and send, which changes nothing above — each commit still resolves only once both are done.
+ * D1 and the delivery queue are fed from the object's outbox in the background
+ * (src/orders/outbox.ts): the 2xx waits on one remote call, this one.
  *
- * Sequence numbers are assigned here, once per dedupe key, and reused when an uncommitted
- * event is retried, so a failure never reorders an order's events.
+ * A commit awaits nothing between its reads and its writes, so commits of one object never
+ * interleave and an order's sequence has no gaps (the transaction rolls back whole).
  */
 export class OrderSequencer extends DurableObject<Env> {
-  /** The tail of each order's commit chain (key "" = events without an order). */
-  private tails = new Map<string, Promise<unknown>>();
-  /** Whether this instance already knows an expiry alarm is set (saves a storage read per commit). */
-  private alarmSet = false;
+  /** The alarm this instance knows is set (saves a storage call per commit); null = unknown. */
+  private alarmAt: number | null = null;
   /** Set by tests through runInDurableObject; never set in production. */
   fault: CommitFault | null = null;
-  /** Writes the commits of this object's orders to D1 and the queue, several per flush under load. */
-  private readonly writer = new GroupCommit(this.env, (step) => this.takeFault(step));
+  /** Test seam: while set, every flush fails before D1, so commits wait in the outbox. */
+  holdOutbox = false;
+  private readonly outbox: Outbox;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`
+    const sql = ctx.storage.sql;
+    sql.exec(`
       CREATE TABLE IF NOT EXISTS seen (
         dedupe_key TEXT PRIMARY KEY,
         event_id TEXT NOT NULL,
         sequence INTEGER,
         committed INTEGER NOT NULL,
-        at INTEGER NOT NULL
+        at INTEGER NOT NULL,
+        outbox TEXT,
+        aside TEXT
       ) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS sequences (order_key TEXT PRIMARY KEY, v INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
     `);
+    // Objects created before the outbox: give their dedupe table its two columns.
+    const columns = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('seen')").toArray().map((c) => c.name));
+    if (!columns.has("outbox")) sql.exec("ALTER TABLE seen ADD COLUMN outbox TEXT");
+    if (!columns.has("aside")) sql.exec("ALTER TABLE seen ADD COLUMN aside TEXT");
+    this.outbox = new Outbox(ctx, env, (at) => this.alarmNoLaterThan(at), (step) => this.takeFault(step));
   }
 
-  /**
-   * I/O to D1 and the queue lets other calls interleave (input gates only cover storage),
-   * so the commits of one order run strictly one after another through its chain; different
-   * orders in the same object do not wait for each other.
-   */
-  private serialize<T>(key: string, fn: () => Promise<T>): Promise<T> {
-    const run = (this.tails.get(key) ?? Promise.resolve()).then(fn, fn);
-    const tail = run.catch(() => undefined);
-    this.tails.set(key, tail);
-    // Forget an order's chain once it is idle, so a long-lived object does not keep one per order.
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
-    });
-    return run;
+  private takeFault(step: CommitFault) {
+    if (step === "before_d1" && this.holdOutbox) throw new Error("injected fault: outbox held");
+    if (this.fault === step) {
+      this.fault = null;
+      throw new Error(`injected fault: ${step}`);
+    }
+  }
+
+  async commit(req: CommitRequest): Promise<Committed> {
+    const now = Date.now();
+    const result = this.ctx.storage.transactionSync(() => this.write(req, now));
+    this.outbox.offerRouting(req.routing);
+    for (const key of result.touched) this.outbox.added(key);
+    await this.alarmNoLaterThan(now + FLUSH_SAFETY_MS);
+    return { eventIds: result.eventIds, fresh: result.fresh, duplicates: result.duplicates, configVersion: this.outbox.configVersion() };
+  }
+
+  /** The ingest-log row of a callback whose events went to several order objects: it rides on its first event. */
+  async appendLog(dedupeKey: string, log: IngestLogEntry): Promise<void> {
+    this.ctx.storage.transactionSync(() => this.attachLog(dedupeKey, log));
+    this.outbox.added(dedupeKey);
+    await this.alarmNoLaterThan(Date.now() + FLUSH_SAFETY_MS);
+  }
+
+  /** The commit's reads and writes, inside one storage transaction. */
+  private write(req: CommitRequest, now: number) {
+    const sql = this.ctx.storage.sql;
+    const eventIds: string[] = [];
+    const fresh: string[] = [];
+    const duplicates: string[] = [];
+    const touched: string[] = [];
+    const inThisCall = new Set<string>();
+    const inserts: { key: string; id: string; sequence: number | null; entry: OutboxEntry }[] = [];
+    let firstKey: string | null = null;
+
+    for (const ev of req.events) {
+      const seen = sql
+        .exec<{ event_id: string; sequence: number | null; committed: number }>(
+          "SELECT event_id, sequence, committed FROM seen WHERE dedupe_key = ?",
+          ev.dedupeKey,
+        )
+        .toArray()[0];
+      firstKey ??= ev.dedupeKey;
+      if (inThisCall.has(ev.dedupeKey) || seen?.committed) {
+        // The same event twice in one body, or an event already committed.
+        const id = seen?.event_id ?? ev.id;
+        eventIds.push(id);
+        duplicates.push(id);
+        continue;
+      }
+      inThisCall.add(ev.dedupeKey);
+      // A row left uncommitted by an earlier design keeps its place in the order.
+      const sequence = seen ? seen.sequence : req.orderKey ? this.nextSequence(req.orderKey, now) : null;
+      inserts.push({ key: ev.dedupeKey, id: ev.id, sequence, entry: { event: eventRow(req, ev, sequence), raw: req.raw, logs: [] } });
+      eventIds.push(ev.id);
+      fresh.push(ev.id);
+    }
+    const log: IngestLogEntry | null = req.log ? { ...req.log, result: fresh.length ? "accepted" : "duplicate", eventIds } : null;
+    // The log rides in the first event's entry: written with it when that event is new.
+    if (log && inserts[0]?.key === firstKey) inserts[0]!.entry.logs.push(log);
+    for (const ins of inserts) {
+      sql.exec(
+        `INSERT INTO seen (dedupe_key, event_id, sequence, committed, at, outbox) VALUES (?1, ?2, ?3, 1, ?4, ?5)
+           ON CONFLICT (dedupe_key) DO UPDATE SET committed = 1, outbox = ?5`,
+        ins.key,
+        ins.id,
+        ins.sequence,
+        now,
+        JSON.stringify(ins.entry),
+      );
+      touched.push(ins.key);
+    }
+    if (log && firstKey && inserts[0]?.key !== firstKey) {
+      this.attachLog(firstKey, log);
+      touched.push(firstKey);
+    }
+    this.takeFault("commit");
+    return { eventIds, fresh, duplicates, touched };
+  }
+
+  /** Adds an ingest-log row to the outbox entry of a dedupe row (starting one if it was flushed). */
+  private attachLog(dedupeKey: string, log: IngestLogEntry) {
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec<{ outbox: string | null }>("SELECT outbox FROM seen WHERE dedupe_key = ?", dedupeKey).toArray()[0];
+    if (!row) throw new Error("no dedupe row to attach the log to");
+    const entry: OutboxEntry = row.outbox ? (JSON.parse(row.outbox) as OutboxEntry) : { logs: [] };
+    entry.logs.push(log);
+    sql.exec("UPDATE seen SET outbox = ?2 WHERE dedupe_key = ?1", dedupeKey, JSON.stringify(entry));
   }
 
   /** The order's next sequence number, in one statement. */
   private nextSequence(orderKey: string, now: number): number {
-    const row = this.ctx.storage.sql
+    return this.ctx.storage.sql
       .exec<{ v: number }>(
         `INSERT INTO sequences (order_key, v, at) VALUES (?1, 1, ?2)
            ON CONFLICT (order_key) DO UPDATE SET v = v + 1, at = ?2
@@ -115,107 +197,7 @@ export class OrderSequencer extends DurableObject<Env> {
         orderKey,
         now,
       )
-      .one();
-    return row.v;
-  }
-
-  private takeFault(step: CommitFault) {
-    if (this.fault === step) {
-      this.fault = null;
-      throw new Error(`injected fault: ${step}`);
-    }
-  }
-
-  async commit(req: CommitRequest): Promise<CommitResult> {
-    return this.serialize(req.orderKey ?? "", async () => {
-      const sql = this.ctx.storage.sql;
-      const now = Date.now();
-      const eventIds: string[] = [];
-      const fresh: (PreparedEvent & { sequence: number | null })[] = [];
-      const duplicates: string[] = [];
-      const inThisCall = new Set<string>();
-
-      for (const ev of req.events) {
-        const seen = sql
-          .exec<{ event_id: string; sequence: number | null; committed: number }>(
-            "SELECT event_id, sequence, committed FROM seen WHERE dedupe_key = ?",
-            ev.dedupeKey,
-          )
-          .toArray()[0];
-        if (inThisCall.has(ev.dedupeKey) || seen?.committed) {
-          // The same event twice in one body, or an event already committed.
-          eventIds.push(seen?.event_id ?? ev.id);
-          duplicates.push(seen?.event_id ?? ev.id);
-          continue;
-        }
-        inThisCall.add(ev.dedupeKey);
-        let sequence: number | null;
-        if (seen) {
-          sequence = seen.sequence; // a retry of an uncommitted event keeps its place
-        } else {
-          sequence = req.orderKey ? this.nextSequence(req.orderKey, now) : null;
-          sql.exec(
-            "INSERT INTO seen (dedupe_key, event_id, sequence, committed, at) VALUES (?, ?, ?, 0, ?)",
-            ev.dedupeKey,
-            ev.id,
-            sequence,
-            now,
-          );
-        }
-        eventIds.push(ev.id);
-        fresh.push({ ...ev, sequence });
-      }
-
-      if (fresh.length === 0) {
-        // Nothing fanned out, so no config guard: the row says what the provider is told.
-        if (req.log) await this.writer.write({ ...emptyWrite(req), configVersion: null, logs: [{ ...req.log, result: "duplicate", eventIds }] });
-        return { eventIds, fresh: [], duplicates };
-      }
-
-      this.takeFault("before_d1");
-      const write: CommitWrite = {
-        ...emptyWrite(req),
-        logs: req.log ? [{ ...req.log, result: "accepted", eventIds }] : [],
-      };
-      for (const ev of fresh) {
-        write.events.push({
-          id: ev.id,
-          workspaceId: req.workspaceId,
-          sourceId: req.sourceId,
-          type: ev.type,
-          livemode: ev.livemode,
-          orderKey: req.orderKey,
-          orderReference: ev.orderReference,
-          trackingNumber: ev.trackingNumber,
-          sequence: ev.sequence,
-          dedupeKey: ev.dedupeKey,
-          body: JSON.stringify({ ...ev.canonical, sequence: ev.sequence }),
-          occurredAt: ev.occurredAt,
-          createdAt: ev.createdAt,
-        });
-        write.payloads.push({ eventId: ev.id, workspaceId: req.workspaceId, raw: req.raw });
-        for (const d of ev.deliveries) {
-          write.deliveries.push({
-            id: d.id,
-            workspaceId: req.workspaceId,
-            eventId: ev.id,
-            destinationId: d.destinationId,
-            eventType: ev.type,
-            attemptLimit: d.attemptLimit,
-            createdAt: ev.createdAt,
-            enqueuedAt: d.hold ? null : now,
-            orderKey: req.orderKey,
-            sequence: ev.sequence,
-          });
-          if (!d.hold) write.messages.push({ delivery_id: d.id, attempt: 1 });
-        }
-      }
-      // Answered, not thrown: the caller redoes the fan-out on fresh config (an expected turn, not a fault).
-      if ((await this.writer.write(write)) === STALE_CONFIG) return STALE_CONFIG;
-      for (const ev of fresh) sql.exec("UPDATE seen SET committed = 1 WHERE dedupe_key = ?", ev.dedupeKey);
-      await this.ensureExpiryAlarm();
-      return { eventIds, fresh: fresh.map((e) => e.id), duplicates };
-    });
+      .one().v;
   }
 
   /** The order's last assigned sequence number, without assigning one (tests, diagnostics). */
@@ -224,33 +206,74 @@ export class OrderSequencer extends DurableObject<Env> {
     return row?.v ?? 0;
   }
 
-  /**
-   * Dedupe state outlives its events by nothing: entries past retention are dropped daily, and
-   * so is the counter of an order idle for as long (its events are purged from D1 by then, so a
-   * restart at 1 cannot be confused with them).
-   */
-  private async ensureExpiryAlarm() {
-    if (this.alarmSet) return;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
-    this.alarmSet = true;
+  /** The outbox: entries waiting for D1 and the queue, the oldest one's time, entries set aside. */
+  async outboxState() {
+    return this.outbox.state();
+  }
+
+  /** Flushes now and waits for it (tests; an operator's nudge). */
+  async flushNow(): Promise<void> {
+    if (this.outbox.hasWaiting()) await this.outbox.kick();
+  }
+
+  /** One alarm serves both deadlines: the outbox's retry or safety net, and the daily expiry. The earlier wins. */
+  private async alarmNoLaterThan(at: number) {
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current !== null && current <= at) {
+      this.alarmAt = current;
+      return;
+    }
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   override async alarm() {
-    const cutoff = Date.now() - retentionMs(this.env);
+    this.alarmAt = null;
+    const now = Date.now();
     const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM seen WHERE at < ?", cutoff);
+    let expiryDue = sql.exec<{ v: number }>("SELECT v FROM meta WHERE k = 'expiry_due'").toArray()[0]?.v;
+    if (expiryDue === undefined || expiryDue <= now) {
+      this.expire(now);
+      expiryDue = now + DAY_MS;
+      sql.exec("INSERT INTO meta (k, v) VALUES ('expiry_due', ?1) ON CONFLICT (k) DO UPDATE SET v = ?1", expiryDue);
+    }
+    if (this.outbox.hasWaiting()) await this.outbox.kick();
+    const left = sql.exec<{ n: number }>("SELECT (SELECT count(*) FROM seen) + (SELECT count(*) FROM sequences) AS n").one().n;
+    if (this.outbox.hasWaiting()) await this.alarmNoLaterThan(Math.min(expiryDue, now + FLUSH_SAFETY_MS));
+    else if (left > 0) await this.alarmNoLaterThan(expiryDue);
+  }
+
+  /**
+   * Dedupe state outlives its events by nothing: entries past retention are dropped daily, and
+   * so is the counter of an order idle for as long (its events are purged from D1 by then, so a
+   * restart at 1 cannot be confused with them). An entry still in the outbox is kept.
+   */
+  private expire(now: number) {
+    const cutoff = now - retentionMs(this.env);
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM seen WHERE at < ? AND outbox IS NULL AND aside IS NULL", cutoff);
     sql.exec("DELETE FROM sequences WHERE at < ?", cutoff);
-    const left =
-      sql.exec<{ n: number }>("SELECT (SELECT count(*) FROM seen) + (SELECT count(*) FROM sequences) AS n").toArray()[0]?.n ?? 0;
-    if (left > 0) await this.ctx.storage.setAlarm(Date.now() + DAY_MS);
-    this.alarmSet = left > 0;
   }
 }
 
-const DAY_MS = 86_400_000;
-
-function emptyWrite(req: CommitRequest): CommitWrite {
-  return { workspaceId: req.workspaceId, configVersion: req.configVersion, events: [], payloads: [], deliveries: [], logs: [], messages: [] };
+/** The `events` row of a committed event, as the outbox will write it to D1. */
+function eventRow(req: CommitRequest, ev: PreparedEvent, sequence: number | null): EventRow {
+  return {
+    id: ev.id,
+    workspaceId: req.workspaceId,
+    sourceId: req.sourceId,
+    type: ev.type,
+    livemode: ev.livemode,
+    orderKey: req.orderKey,
+    orderReference: ev.orderReference,
+    trackingNumber: ev.trackingNumber,
+    sequence,
+    dedupeKey: ev.dedupeKey,
+    body: JSON.stringify({ ...ev.canonical, sequence }),
+    occurredAt: ev.occurredAt,
+    createdAt: ev.createdAt,
+  };
 }
 
 /** The same window as the D1 purge (src/housekeeping/retention.ts), so dedupe never outlives its events. */

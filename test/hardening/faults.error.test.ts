@@ -1,4 +1,4 @@
-import { createExecutionContext, createMessageBatch, env, evictDurableObject, getQueueResult, runInDurableObject } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, env, evictDurableObject, getQueueResult, runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { consumeDeadLetters } from "../../src/delivery/dead-letters";
 import { processDelivery } from "../support/consumer";
@@ -10,7 +10,7 @@ import { sequencerName } from "../../src/orders/identity";
 import type { CommitFault, OrderSequencer } from "../../src/orders/sequencer";
 import { runDeliveryBatch as runBatch, waitingDeliveries } from "../support/consumer";
 import { mockEndpoint, type MockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, postAtoship, waitForDeliveryStatus } from "../support/relay";
+import { api, atoshipEvent, atoshipWorkspace, BASE, createDestination, eventually, hmacHex, ingestPath, postAtoship, waitForDeliveryStatus } from "../support/relay";
 
 /**
  * Faults injected into the real bindings (never mocks): the order Durable Object's fault
@@ -53,13 +53,24 @@ async function renameTable(from: string, to: string) {
   await env.DB.prepare(`ALTER TABLE ${from} RENAME TO ${to}`).run();
 }
 
-describe("(a) a commit that fails before or during the D1 write", () => {
-  it("fault before_d1 → 503 with retry-after and nothing stored; the provider's retry delivers exactly once", async () => {
-    const { ws, key, source } = await atoshipWorkspace("fault-before-d1");
+/** Posts without waiting for the outbox (test/support/relay.ts `ingestSettled` would wait for D1). */
+async function postUnsettled(source: { ingest_url: string; secret?: string }, payload: unknown) {
+  const raw = JSON.stringify(payload);
+  const res = await SELF.fetch(`${BASE}${ingestPath(source)}`, {
+    method: "POST",
+    body: raw,
+    headers: { "content-type": "application/json", "x-atoship-signature": `sha256=${await hmacHex(source.secret!, raw)}` },
+  });
+  return { status: res.status, json: (await res.json()) as any, headers: res.headers };
+}
+
+describe("(a) a commit that fails inside the order object's write", () => {
+  it("fault commit → 503 with retry-after and nothing stored; the provider's retry delivers exactly once", async () => {
+    const { ws, key, source } = await atoshipWorkspace("fault-commit");
     const endpoint = await mockEndpoint();
     const dest = await createDestination(key, { url: endpoint.url });
     const event = atoshipEvent({ data: { order_id: "ord_fault_a" } });
-    await injectFault(ws.id, "ord_fault_a", "before_d1");
+    await injectFault(ws.id, "ord_fault_a", "commit");
 
     const failed = await postAtoship(source, event);
     expect(failed.status).toBe(503);
@@ -68,6 +79,9 @@ describe("(a) a commit that fails before or during the D1 write", () => {
     expect(await lastLog(key, source.id)).toMatchObject({ result: "rejected", reason: "commit_failed", http_status: 503 });
     expect((await api("GET", "/v1/events?order=ord_fault_a", { token: key })).json.data).toHaveLength(0);
     expect(await deliveriesOf(key, dest.id)).toHaveLength(0);
+    // The failed write took no sequence number and left nothing in the outbox.
+    expect(await sequencerFor(ws.id, "ord_fault_a").peekSequence("order:ord_fault_a")).toBe(0);
+    expect((await sequencerFor(ws.id, "ord_fault_a").outboxState()).waiting).toBe(0);
 
     const retried = await postAtoship(source, event);
     expect(retried.status).toBe(200);
@@ -75,81 +89,75 @@ describe("(a) a commit that fails before or during the D1 write", () => {
     await expectDeliveredOnce(key, dest.id, endpoint);
     expect((await postAtoship(source, event)).json.duplicate).toBe(true);
   });
+});
 
-  it("a real D1 failure (the deliveries table gone) → 503; once D1 is back the retry delivers exactly once, in sequence", async () => {
-    const { key, source } = await atoshipWorkspace("fault-d1-table");
+describe("(b) D1 or the queue failing while the outbox flushes: the 2xx stands, the outbox finishes the job", () => {
+  it("D1 down (the deliveries table gone) → still 200: the event waits in the object; once D1 is back it is stored and delivered exactly once", async () => {
+    const { ws, key, source } = await atoshipWorkspace("fault-d1-table");
     const endpoint = await mockEndpoint();
     const dest = await createDestination(key, { url: endpoint.url });
     const event = atoshipEvent({ data: { order_id: "ord_fault_d1" } });
+    const stub = sequencerFor(ws.id, "ord_fault_d1");
     await renameTable("deliveries", "deliveries_away");
-    let failed;
+    let accepted;
     try {
-      failed = await postAtoship(source, event);
+      accepted = await postUnsettled(source, event);
+      expect(accepted.status).toBe(200);
+      expect(accepted.json.duplicate).toBe(false);
+      // The flush failed: the event is durable in the object, not yet in D1.
+      await eventually(async () => (await stub.outboxState()).waiting === 1);
+      const inD1 = await env.DB.prepare("SELECT count(*) AS n FROM events WHERE id = ?").bind(accepted.json.event_ids[0]).first<{ n: number }>();
+      expect(inD1!.n).toBe(0);
+      expect(await postUnsettled(source, event)).toMatchObject({ status: 200, json: { duplicate: true } });
     } finally {
       await renameTable("deliveries_away", "deliveries");
     }
-    expect(failed.status).toBe(503);
-    expect(isEnvelope(failed.json)).toBe(true);
-    expect(failed.text).not.toMatch(/deliveries_away|SQLITE|D1_/);
-
-    const retried = await postAtoship(source, event);
-    expect(retried.status).toBe(200);
+    // The outbox retries on its own (backoff, then the object's alarm); nudge it for the test.
+    await stub.flushNow();
+    await eventually(async () => (await stub.outboxState()).waiting === 0);
     await expectDeliveredOnce(key, dest.id, endpoint);
-    const detail = await api("GET", `/v1/events/${retried.json.event_ids[0]}`, { token: key });
-    expect(detail.json.sequence).toBe(1); // the failed attempt did not use up a sequence number
+    const detail = await api("GET", `/v1/events/${accepted!.json.event_ids[0]}`, { token: key });
+    expect(detail.json.sequence).toBe(1);
+    const log = (await api("GET", `/v1/ingest-log?source=${source.id}`, { token: key })).json.data.map((l: any) => l.result).sort();
+    expect(log).toEqual(["accepted", "duplicate"]);
+  });
+
+  it.each<CommitFault>(["before_d1", "after_d1", "after_queue"])(
+    "a flush failing %s: the provider got its 200 at once, and the delivery goes out exactly once",
+    async (fault) => {
+      const { ws, key, source } = await atoshipWorkspace(`fault-${fault}`);
+      const endpoint = await mockEndpoint();
+      const dest = await createDestination(key, { url: endpoint.url });
+      const order = `ord_fault_${fault}`;
+      await injectFault(ws.id, order, fault);
+      const accepted = await postAtoship(source, atoshipEvent({ data: { order_id: order } }));
+      expect(accepted.status).toBe(200);
+      expect(accepted.json.duplicate).toBe(false);
+      await expectDeliveredOnce(key, dest.id, endpoint);
+      // after_queue: both had it before the entry was marked; the retry sends again, the consumer drops the copy.
+      await eventually(async () => (await sequencerFor(ws.id, order).outboxState()).waiting === 0);
+      expect(await endpoint.requests()).toHaveLength(1);
+    },
+  );
+
+  it("an object evicted right after its 2xx, with its flush failed, still flushes: its alarm is set by the commit", async () => {
+    const { ws, key, source } = await atoshipWorkspace("fault-evicted-outbox");
+    const endpoint = await mockEndpoint();
+    const dest = await createDestination(key, { url: endpoint.url });
+    const order = "ord_fault_evicted";
+    const stub = sequencerFor(ws.id, order);
+    await injectFault(ws.id, order, "before_d1");
+    expect((await postUnsettled(source, atoshipEvent({ data: { order_id: order } }))).status).toBe(200);
+    expect(await runInDurableObject(stub, (_i: OrderSequencer, state) => state.storage.getAlarm())).not.toBeNull();
+    await evictDurableObject(stub);
+    // A new instance knows nothing in memory: the alarm finds the waiting entry in storage.
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    await expectDeliveredOnce(key, dest.id, endpoint);
+    expect((await stub.outboxState()).waiting).toBe(0);
   });
 });
 
-describe("(b) the queue send fails after the D1 write", () => {
-  it("fault after_d1 → 503 and the log says so; the provider's retry delivers exactly once", async () => {
-    const { ws, key, source } = await atoshipWorkspace("fault-after-d1");
-    const endpoint = await mockEndpoint();
-    const dest = await createDestination(key, { url: endpoint.url });
-    const event = atoshipEvent({ data: { order_id: "ord_fault_b1" } });
-    await injectFault(ws.id, "ord_fault_b1", "after_d1");
-    const failed = await postAtoship(source, event);
-    expect(failed.status).toBe(503);
-    expect(await lastLog(key, source.id)).toMatchObject({ result: "rejected", reason: "commit_failed", http_status: 503 });
-
-    const retried = await postAtoship(source, event);
-    expect(retried.status).toBe(200);
-    expect(retried.json.duplicate).toBe(false);
-    await expectDeliveredOnce(key, dest.id, endpoint);
-  });
-
-  it("if the provider never retries, the cron sweep sends the delivery whose message was never queued — once", async () => {
-    const { ws, key, source } = await atoshipWorkspace("fault-after-d1-sweep");
-    const endpoint = await mockEndpoint();
-    const dest = await createDestination(key, { url: endpoint.url });
-    await injectFault(ws.id, "ord_fault_b2", "after_d1");
-    expect((await postAtoship(source, atoshipEvent({ data: { order_id: "ord_fault_b2" } }))).status).toBe(503);
-    const [stuck] = await deliveriesOf(key, dest.id);
-    expect(stuck).toMatchObject({ status: "pending", attempt_count: 0 });
-    expect(await endpoint.requests()).toHaveLength(0);
-
-    // Nothing is swept while the message may still be on its way …
-    expect(await sweepStuckDeliveries(env, Date.now())).toBe(0);
-    // … and it is once the delivery has waited past the sweep's threshold.
-    expect(await sweepStuckDeliveries(env, Date.now() + 6 * 60_000)).toBe(1);
-    await expectDeliveredOnce(key, dest.id, endpoint);
-  });
-});
-
-describe("(c) the order Durable Object throws after everything was written and queued", () => {
-  it("fault after_queue → 503; the delivery goes out once, and the provider's retry adds no second one", async () => {
-    const { ws, key, source } = await atoshipWorkspace("fault-after-queue");
-    const endpoint = await mockEndpoint();
-    const dest = await createDestination(key, { url: endpoint.url });
-    const event = atoshipEvent({ data: { order_id: "ord_fault_c" } });
-    await injectFault(ws.id, "ord_fault_c", "after_queue");
-    expect((await postAtoship(source, event)).status).toBe(503);
-    await waitForDeliveryStatus(key, dest.id, "succeeded");
-    const retried = await postAtoship(source, event);
-    expect(retried.status).toBe(200);
-    await expectDeliveredOnce(key, dest.id, endpoint);
-    expect((await postAtoship(source, event)).json.duplicate).toBe(true);
-  });
-
+describe("(c) the order object's state is durable", () => {
   it("dedupe survives the Durable Object being evicted (its state is durable, not in memory)", async () => {
     const { ws, key, source } = await atoshipWorkspace("fault-evict");
     const endpoint = await mockEndpoint();

@@ -1,8 +1,11 @@
-import { env } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEALED_COLUMNS } from "../../src/db/sealed-columns";
 import { resealSecrets } from "../../src/housekeeping/rekey";
+import { orderShards } from "../../src/lib/config";
 import { keyringFrom } from "../../src/lib/crypto";
+import { sequencerName } from "../../src/orders/identity";
+import type { OrderSequencer } from "../../src/orders/sequencer";
 import { mockEndpoint } from "../support/mock";
 import { api, ADMIN_TOKEN, atoshipEvent, createWorkspace, eventually, hmacBase64, hmacHex, ingestPath, type ApiResponse } from "../support/relay";
 import { signIn } from "../support/dashboard";
@@ -54,11 +57,13 @@ function expectNoSecretIn(where: string, text: string) {
 
 describe("secrets at rest and in transit", () => {
   let key = "";
+  let workspaceId = "";
   const ids = { atoship: "", basic: "", header: "", token: "", aftership: "", dest: "", dest2: "" };
 
   it("sets up sources and destinations with known secrets (the only responses allowed to show them)", async () => {
     const ws = await createWorkspace("secrets");
     key = ws.key;
+    workspaceId = ws.id;
     shownOnce.workspaceKey = ws.key;
     const providerApi = await mockEndpoint({ routes: { "GET /webhooks": { status: 200, body: { webhooks: [] } }, "POST /webhooks/subscribe": { status: 200, body: { id: 4242 } } } });
     const endpoint = await mockEndpoint({ responses: [{ status: 500, body: "try again" }], default: { status: 200, body: { ok: true } } });
@@ -190,19 +195,34 @@ describe("secrets at rest and in transit", () => {
       await env.DB.prepare("DROP TRIGGER refuse_source_update").run();
       await env.DB.prepare("DROP TRIGGER refuse_destination_insert").run();
     }
-    // A commit failure on the ingest path (the order Durable Object's write refused).
+    // D1 refusing the outbox's flush on the ingest path: the event is held in its order
+    // object (the provider got its 200), and the failure is logged without a secret.
     await env.DB.prepare("CREATE TRIGGER refuse_event_insert BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'refused by test'); END").run();
+    const order = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(workspaceId, "order:ord_secret_fail", "", orderShards(env))));
     try {
       const raw = JSON.stringify(atoshipEvent({ data: { order_id: "ord_secret_fail" } }));
-      const r = await api("POST", `/in/${ids.atoship}`, {
-        raw,
+      const r = await SELF.fetch(`http://relay.test/in/${ids.atoship}`, {
+        method: "POST",
+        body: raw,
         headers: { "content-type": "application/json", "x-atoship-signature": `sha256=${await hmacHex(secrets.atoshipRotated, raw)}` },
       });
-      expect(r.status).toBe(503);
-      errors.push(r);
+      expect(r.status).toBe(200);
+      await eventually(async () => consoleCapture.lines.some((l) => l.includes("refused by test")));
     } finally {
       await env.DB.prepare("DROP TRIGGER refuse_event_insert").run();
     }
+    await order.flushNow();
+    // A commit failure inside the order object's own write answers 503.
+    await runInDurableObject(order, (instance: OrderSequencer) => {
+      instance.fault = "commit";
+    });
+    const raw = JSON.stringify(atoshipEvent({ event: "order.fulfilled", data: { order_id: "ord_secret_fail" } }));
+    const failed = await api("POST", `/in/${ids.atoship}`, {
+      raw,
+      headers: { "content-type": "application/json", "x-atoship-signature": `sha256=${await hmacHex(secrets.atoshipRotated, raw)}` },
+    });
+    expect(failed.status).toBe(503);
+    errors.push(failed);
     expect(consoleCapture.lines.some((l) => l.includes("refused by test"))).toBe(true);
   });
 

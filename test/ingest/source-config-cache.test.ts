@@ -1,7 +1,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { configGuardStatement, isStaleConfig } from "../../src/db/workspaces";
-import { ingestConfig } from "../../src/ingest/source-config";
+import { ingestConfig, reloadIngestConfig } from "../../src/ingest/source-config";
 import { mockEndpoint } from "../support/mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, hmacHex, ingestPath, postAtoship, settle } from "../support/relay";
 
@@ -123,10 +123,11 @@ describe("changes after the cache is warm apply to the next callback", () => {
     expect(deliveries).toHaveLength(2);
     await b.waitForRequests(1);
 
-    // The redo refreshed the cache, and the provider's request left exactly one log row.
+    // The isolate's cache was still stale (the fan-out is decided by the order object's outbox
+    // under the config guard), and the provider's request left exactly one log row.
     const after = await ingestConfig(env, source.id);
     expect(after?.cached).toBe(true);
-    expect(after!.config.configVersion).toBe(await configVersion(ws.id));
+    expect(after!.config.configVersion).toBeLessThan(await configVersion(ws.id));
     expect((await logRows(source.id)).map((l) => l.result)).toEqual(["accepted", "accepted"]);
   });
 
@@ -180,11 +181,14 @@ describe("changes after the cache is warm apply to the next callback", () => {
     expect((await post("192.0.2.1", "ord_ip_3")).status).toBe(403);
   });
 
-  it("a source deleted after the cache was warmed answers 404 and stores nothing", async () => {
+  it("a source deleted after the cache was warmed answers 404 and stores nothing once the isolate re-reads it", async () => {
     const { key, source } = await atoshipWorkspace("deleted-after-warm");
     expect((await postAtoship(source, atoshipEvent({ data: { order_id: "ord_d_1" } }))).status).toBe(200);
     expect((await ingestConfig(env, source.id))?.cached).toBe(true);
     expect((await api("DELETE", `/v1/sources/${source.id}`, { token: key })).status).toBe(204);
+    // The ACK no longer reads D1: an isolate that cached the source re-reads it when its entry
+    // expires (SOURCE_CACHE_TTL_SECONDS) — here at once.
+    expect(await reloadIngestConfig(env, source.id)).toBeNull();
 
     const r = await postAtoship(source, atoshipEvent({ data: { order_id: "ord_d_2" } }));
     expect(r.status).toBe(404);

@@ -18,7 +18,7 @@ async function count(sql: string, ...binds: unknown[]): Promise<number> {
   return (await env.DB.prepare(sql).bind(...binds).first<{ n: number }>())!.n;
 }
 
-describe("the commit invariant: 2xx only after the event is stored and queued", () => {
+describe("the commit invariant: 2xx only after the event is durable in its order object", () => {
   it("concurrent duplicate callbacks for one order make one event and one delivery per destination", async () => {
     const { key, source } = await atoshipWorkspace();
     const a = await mockEndpoint();
@@ -42,8 +42,8 @@ describe("the commit invariant: 2xx only after the event is stored and queued", 
     expect(await b.requests()).toHaveLength(1);
   });
 
-  it.each<CommitFault>(["before_d1", "after_d1", "after_queue"])(
-    "a failure %s answers 5xx; the provider's retry then succeeds with exactly one delivery",
+  it.each<CommitFault>(["commit"])(
+    "a failure in the %s answers 5xx; the provider's retry then succeeds with exactly one delivery",
     async (fault) => {
       const { ws, key, source } = await atoshipWorkspace();
       const endpoint = await mockEndpoint();
@@ -86,7 +86,7 @@ describe("the commit invariant: 2xx only after the event is stored and queued", 
     const order = "ord_seq";
     const first = await postAtoship(source, atoshipEvent({ event: "order.imported", data: { order_id: order } }));
     expect(first.status).toBe(200);
-    await armFault(ws.id, order, "after_d1");
+    await armFault(ws.id, order, "commit");
     const shipped = atoshipEvent({ event: "order.fulfilled", data: { order_id: order } });
     expect((await postAtoship(source, shipped)).status).toBe(503);
     const retried = await postAtoship(source, shipped);

@@ -30,6 +30,7 @@ export async function api<T = any>(
     body = JSON.stringify(opts.body);
   }
   const res = await SELF.fetch(`${BASE}${path}`, { method, headers, body });
+  if (method === "POST") await ingestSettled(path, res);
   const text = await res.text();
   let json: any = null;
   try {
@@ -68,6 +69,23 @@ export async function hmacBase64(secret: string, body: string): Promise<string> 
   const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const sig = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
   return btoa(String.fromCharCode(...sig));
+}
+
+/**
+ * After an ingest 2xx, waits until the request's ingest-log row is in D1 (found by its
+ * `request-id`). The 2xx follows the order object's durable write; D1 gets the event, its
+ * deliveries and the log row from the object's outbox a moment later (CONTRACT.md,
+ * Additions), and tests read D1 directly. Refusals write their row before answering.
+ */
+export async function ingestSettled(path: string, res: Response): Promise<void> {
+  const sourceId = /^\/in\/(src_[0-9a-z]+)/.exec(path)?.[1];
+  const requestId = res.headers.get("request-id");
+  if (!sourceId || !requestId || res.status < 200 || res.status > 299) return;
+  await eventually(async () =>
+    env.DB.prepare("SELECT 1 AS found FROM ingest_log WHERE source_id = ?1 AND json_extract(detail, '$.request_id') = ?2")
+      .bind(sourceId, requestId)
+      .first(),
+  );
 }
 
 /** The path (and token query) of a source's ingest_url, for SELF.fetch. */

@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { expect } from "vitest";
 import { mockEndpoint, type MockEndpoint, type RecordedRequest } from "../../support/mock";
-import { api, BASE, createDestination, createSource, createWorkspace, deliveriesFinished, ingestPath, verifyDelivery, type ApiResponse } from "../../support/relay";
+import { api, BASE, createDestination, createSource, createWorkspace, deliveriesFinished, ingestPath, ingestSettled, verifyDelivery, type ApiResponse } from "../../support/relay";
 
 /**
  * Helpers of the route-level provider tests: a workspace with one source of the provider
@@ -69,6 +69,7 @@ export async function postIngest(path: string, raw: string, opts: PostOptions = 
     ...(opts.cf ? { cf: opts.cf } : {}),
   } as RequestInit<RequestInitCfProperties>;
   const res = await SELF.fetch(`${BASE}${path}`, init);
+  await ingestSettled(path, res);
   const text = await res.text();
   let json: any = null;
   try {

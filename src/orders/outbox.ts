@@ -1,0 +1,266 @@
+import { dbOf } from "../db/client";
+import { insertNewDeliveriesStatements } from "../db/deliveries-create";
+import { readWorkspaceRouting, type WorkspaceRouting } from "../db/destinations";
+import { insertEventsStatements, insertPayloadsStatements, type EventRow } from "../db/events";
+import { upsertIngestLogStatements, type IngestLogEntry } from "../db/ingest-log";
+import { configGuardStatement, isStaleConfig } from "../db/workspaces";
+import { enqueueDeliveries } from "../delivery/messages";
+import { fanOut } from "./fan-out";
+
+/**
+ * What a commit leaves in the order object's outbox, in the `outbox` column of the event's
+ * dedupe row: the event as D1 will store it (with the provider's payload) and the ingest-log
+ * rows still to be written. A duplicate callback's log row rides on the original event's row
+ * (with no `event`: it was flushed already, or rides along).
+ */
+export interface OutboxEntry {
+  event?: EventRow;
+  raw?: string;
+  logs: IngestLogEntry[];
+}
+
+/** An entry as read for a flush, with the stored text it was read from. */
+interface Read {
+  text: string;
+  entry: OutboxEntry;
+}
+
+/** Test seam: make the next flush fail after D1 or after the queue. */
+export type FlushFault = "before_d1" | "after_d1" | "after_queue";
+
+/** Entries one flush takes: one D1 batch of a few multi-row statements and one queue send. */
+const MAX_PER_FLUSH = 50;
+/** A flush that failed is retried after 1 s, 2 s, 4 s … at most this long. */
+const MAX_BACKOFF_MS = 5 * 60_000;
+/** An entry D1 refuses on its own this many flushes in a row, while others go through, is set aside. */
+const SET_ASIDE_AFTER = 3;
+
+/**
+ * The order object's outbox (CONTRACT.md, Additions: "what a 2xx guarantees"). Commits are
+ * durable in the object's own storage before the provider's 2xx; the outbox then feeds D1 and
+ * the delivery queue in the background, in batches: one D1 batch (guarded by the workspace's
+ * config version, multi-row and idempotent by deterministic ids) and one `sendBatch` for every
+ * entry waiting, then one statement marks them flushed. A flush starts right after a commit
+ * and takes every commit that arrived meanwhile.
+ *
+ * Nothing is stranded: the object keeps an alarm set while entries wait (src/orders/sequencer.ts),
+ * so an object evicted after its 2xx still flushes; a failed flush is retried with backoff. Sending
+ * twice is harmless (D1 inserts do nothing on conflict; a second message for attempt 1 is dropped
+ * by the consumer once the attempt is made), losing is not: an entry is marked flushed only
+ * after both D1 and the queue have it. An entry D1 refuses every time is set aside (kept in the
+ * object with its error, counted, listed by `outboxState`) instead of blocking those behind it.
+ */
+export class Outbox {
+  private readonly pending = new Set<string>();
+  private recovered = false;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private routing: WorkspaceRouting | undefined;
+  private consecutiveFailures = 0;
+  private readonly refusedAlone = new Map<string, number>();
+
+  constructor(
+    private readonly ctx: DurableObjectState,
+    private readonly env: Env,
+    /** Asks for an alarm no later than `at` (the retry of a failed flush). */
+    private readonly wakeAt: (at: number) => Promise<void>,
+    /** Consulted at each step; throws to inject a fault (tests). */
+    private readonly faultAt: (step: FlushFault) => void = () => undefined,
+  ) {}
+
+  /** The routing the ingest isolate fanned out with; the newest version seen is kept. */
+  offerRouting(routing: WorkspaceRouting | null) {
+    if (routing && (!this.routing || routing.configVersion > this.routing.configVersion)) this.routing = routing;
+  }
+
+  /** The newest config version this outbox has seen (what its fan-out uses), if any. */
+  configVersion(): number | null {
+    return this.routing?.configVersion ?? null;
+  }
+
+  /** An entry was written for this dedupe key: flush soon. */
+  added(dedupeKey: string) {
+    this.pending.add(dedupeKey);
+    this.kick();
+  }
+
+  /** Starts a flush in the background unless one runs; one that runs goes round again. */
+  kick(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      try {
+        do {
+          this.again = false;
+          const more = await this.flushOnce();
+          if (more) this.again = true;
+        } while (this.again);
+        this.consecutiveFailures = 0;
+      } catch (err) {
+        this.consecutiveFailures++;
+        const delay = Math.min(1000 * 2 ** (this.consecutiveFailures - 1), MAX_BACKOFF_MS);
+        console.error(JSON.stringify({ level: "error", msg: "outbox flush failed", retry_in_ms: delay, error: (err as Error).message }));
+        await this.wakeAt(Date.now() + delay);
+      } finally {
+        this.running = null;
+      }
+    })();
+    this.ctx.waitUntil(this.running);
+    return this.running;
+  }
+
+  /** How many entries wait, since when, and how many were set aside (diagnostics, tests, status). */
+  state(): { waiting: number; oldestAt: number | null; setAside: number } {
+    const row = this.ctx.storage.sql
+      .exec<{ waiting: number; oldest: number | null; aside: number }>(
+        `SELECT count(outbox) AS waiting, min(CASE WHEN outbox IS NOT NULL THEN at END) AS oldest, count(aside) AS aside FROM seen`,
+      )
+      .one();
+    return { waiting: row.waiting, oldestAt: row.oldest, setAside: row.aside };
+  }
+
+  /** True when entries wait (after a restart, read from storage once). */
+  hasWaiting(): boolean {
+    this.recover();
+    return this.pending.size > 0;
+  }
+
+  private recover() {
+    if (this.recovered) return;
+    for (const r of this.ctx.storage.sql.exec<{ k: string }>("SELECT dedupe_key AS k FROM seen WHERE outbox IS NOT NULL")) this.pending.add(r.k);
+    this.recovered = true;
+  }
+
+  /** One flush of up to MAX_PER_FLUSH entries; true when more wait. Throws when nothing could be written. */
+  private async flushOnce(): Promise<boolean> {
+    this.recover();
+    const keys = [...this.pending].slice(0, MAX_PER_FLUSH);
+    if (keys.length === 0) return false;
+    const entries = this.read(keys);
+    for (const k of keys) if (!entries.has(k)) this.pending.delete(k);
+    if (entries.size === 0) return this.pending.size > 0;
+
+    try {
+      await this.write([...entries.values()].map((r) => r.entry));
+      for (const [key, read] of entries) this.markFlushed(key, read);
+    } catch (err) {
+      if (entries.size === 1) throw err;
+      // One of several may be at fault: write each alone, so only that one waits.
+      let wrote = 0;
+      const refused: [string, unknown][] = [];
+      for (const [key, read] of entries) {
+        try {
+          await this.write([read.entry]);
+          this.markFlushed(key, read);
+          wrote++;
+        } catch (alone) {
+          refused.push([key, alone]);
+        }
+      }
+      for (const [key, why] of refused) this.noteRefusedAlone(key, why, wrote > 0);
+      if (wrote === 0) throw refused[0]?.[1] ?? err;
+    }
+    return this.pending.size > 0;
+  }
+
+  private read(keys: string[]): Map<string, Read> {
+    const out = new Map<string, Read>();
+    const rows = this.ctx.storage.sql.exec<{ k: string; outbox: string | null }>(
+      "SELECT dedupe_key AS k, outbox FROM seen WHERE dedupe_key IN (SELECT value FROM json_each(?1))",
+      JSON.stringify(keys),
+    );
+    for (const r of rows) if (r.outbox) out.set(r.k, { text: r.outbox, entry: JSON.parse(r.outbox) as OutboxEntry });
+    return out;
+  }
+
+  /** D1 first (guarded; a stale routing is read again once), then the queue. */
+  private async write(entries: OutboxEntry[]) {
+    this.faultAt("before_d1");
+    const events = entries.flatMap((e) => (e.event ? [e.event] : []));
+    const logs = entries.flatMap((e) => e.logs);
+    const workspaceId = events[0]?.workspaceId ?? logs[0]?.workspaceId;
+    if (!workspaceId) return;
+    let routing = events.length ? await this.currentRouting(workspaceId) : undefined;
+    let plan = await this.statements(entries, events, logs, routing);
+    try {
+      await this.env.DB.batch(plan.statements);
+    } catch (err) {
+      if (!isStaleConfig(err)) throw err;
+      routing = await this.currentRouting(workspaceId, true);
+      plan = await this.statements(entries, events, logs, routing);
+      await this.env.DB.batch(plan.statements);
+    }
+    this.faultAt("after_d1");
+    await enqueueDeliveries(this.env.DELIVERIES, plan.messages);
+    this.faultAt("after_queue");
+  }
+
+  private async statements(entries: OutboxEntry[], events: EventRow[], logs: IngestLogEntry[], routing: WorkspaceRouting | undefined) {
+    const db = this.env.DB;
+    const { deliveries, messages } = routing ? await fanOut(events, routing, Date.now()) : { deliveries: [], messages: [] };
+    const payloads = entries.flatMap((e) => (e.event && e.raw !== undefined ? [{ eventId: e.event.id, workspaceId: e.event.workspaceId, raw: e.raw }] : []));
+    return {
+      statements: [
+        ...(routing && events.length ? [configGuardStatement(db, events[0]!.workspaceId, routing.configVersion)] : []),
+        ...insertEventsStatements(db, events),
+        ...insertPayloadsStatements(db, payloads),
+        ...insertNewDeliveriesStatements(db, deliveries),
+        ...upsertIngestLogStatements(db, logs),
+      ],
+      messages,
+    };
+  }
+
+  private async currentRouting(workspaceId: string, fresh = false): Promise<WorkspaceRouting> {
+    if (!fresh && this.routing) return this.routing;
+    const read = await readWorkspaceRouting(dbOf(this.env), workspaceId);
+    // A workspace that is gone has no destinations: its events are still stored, delivered nowhere.
+    this.routing = read ?? { configVersion: this.routing?.configVersion ?? 0, destinations: [] };
+    return this.routing;
+  }
+
+  /**
+   * Clears a written entry, unless a commit added to it while it was being written (a
+   * duplicate's log row): then only what was not written stays, and waits for the next flush.
+   */
+  private markFlushed(key: string, read: Read) {
+    const sql = this.ctx.storage.sql;
+    const cleared = sql.exec("UPDATE seen SET outbox = NULL WHERE dedupe_key = ?1 AND outbox = ?2", key, read.text).rowsWritten;
+    this.refusedAlone.delete(key);
+    if (cleared > 0) {
+      this.pending.delete(key);
+      return;
+    }
+    const now = sql.exec<{ outbox: string | null }>("SELECT outbox FROM seen WHERE dedupe_key = ?", key).toArray()[0]?.outbox;
+    if (!now) {
+      this.pending.delete(key);
+      return;
+    }
+    const written = new Set(read.entry.logs.map((l) => l.id));
+    const rest: OutboxEntry = { logs: (JSON.parse(now) as OutboxEntry).logs.filter((l) => !written.has(l.id)) };
+    sql.exec("UPDATE seen SET outbox = ?2 WHERE dedupe_key = ?1", key, rest.logs.length ? JSON.stringify(rest) : null);
+    if (!rest.logs.length) this.pending.delete(key);
+  }
+
+  /**
+   * An entry failed on its own. When others in the same flush went through (so D1 works), it
+   * counts towards being set aside; after SET_ASIDE_AFTER such flushes it leaves the outbox
+   * for the `aside` column, with its error, so the entries behind it are not held up.
+   */
+  private noteRefusedAlone(key: string, err: unknown, othersWrote: boolean) {
+    if (!othersWrote) return;
+    const n = (this.refusedAlone.get(key) ?? 0) + 1;
+    this.refusedAlone.set(key, n);
+    if (n < SET_ASIDE_AFTER) return;
+    this.ctx.storage.sql.exec(
+      "UPDATE seen SET aside = json_object('entry', json(outbox), 'error', ?2), outbox = NULL WHERE dedupe_key = ?1",
+      key,
+      (err as Error).message.slice(0, 500),
+    );
+    this.pending.delete(key);
+    this.refusedAlone.delete(key);
+    console.error(JSON.stringify({ level: "error", msg: "outbox entry set aside", dedupe_key: key, error: (err as Error).message }));
+  }
+}
