@@ -13,8 +13,8 @@ DROP INDEX `events_source_created`;--> statement-breakpoint
 DROP INDEX `events_workspace_order`;--> statement-breakpoint
 DROP INDEX `events_workspace_tracking`;--> statement-breakpoint
 ALTER TABLE `events` ADD `raw` text;--> statement-breakpoint
-CREATE INDEX `events_workspace_order` ON `events` (`workspace_id`,`order_reference`) WHERE "events"."order_reference" IS NOT NULL;--> statement-breakpoint
-CREATE INDEX `events_workspace_tracking` ON `events` (`workspace_id`,`tracking_number`) WHERE "events"."tracking_number" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `events_workspace_order` ON `events` (`workspace_id`,`order_reference`,`created_at`,`id`) WHERE "events"."order_reference" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX `events_workspace_tracking` ON `events` (`workspace_id`,`tracking_number`,`created_at`,`id`) WHERE "events"."tracking_number" IS NOT NULL;--> statement-breakpoint
 DROP INDEX `ingest_log_source_at`;--> statement-breakpoint
 
 -- Added by hand (drizzle-kit cannot declare WITHOUT ROWID): these five tables are keyed by text ids,
@@ -46,9 +46,9 @@ ALTER TABLE `events_new` RENAME TO `events`;
 --> statement-breakpoint
 CREATE INDEX `events_workspace_created` ON `events` (`workspace_id`,`created_at`,`id`);
 --> statement-breakpoint
-CREATE INDEX `events_workspace_order` ON `events` (`workspace_id`,`order_reference`) WHERE "events"."order_reference" IS NOT NULL;
+CREATE INDEX `events_workspace_order` ON `events` (`workspace_id`,`order_reference`,`created_at`,`id`) WHERE "events"."order_reference" IS NOT NULL;
 --> statement-breakpoint
-CREATE INDEX `events_workspace_tracking` ON `events` (`workspace_id`,`tracking_number`) WHERE "events"."tracking_number" IS NOT NULL;
+CREATE INDEX `events_workspace_tracking` ON `events` (`workspace_id`,`tracking_number`,`created_at`,`id`) WHERE "events"."tracking_number" IS NOT NULL;
 --> statement-breakpoint
 CREATE TABLE `event_payloads_new` (
 	`event_id` text PRIMARY KEY NOT NULL,

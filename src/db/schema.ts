@@ -127,13 +127,19 @@ export const events = sqliteTable(
    *   events_workspace_order    ?order= and the orders views: a needle in a large workspace. Partial
    *   events_workspace_tracking ?tracking_number=: the same. Partial on NOT NULL: an event without one
    *                             (relay events, tracking-only updates) pays no entry; `col = ?` implies
-   *                             NOT NULL, so SQLite uses them for the equality filters.
+   *                             NOT NULL, so SQLite uses them for the equality filters. They end
+   *                             in (created_at, id) so they also give the list's order: without it
+   *                             SQLite picked events_workspace_created (no sort) and never used them.
    * Dropped (migrations/0004): events_workspace_type, events_source_created (see above).
    */
   (t) => [
     index("events_workspace_created").on(t.workspaceId, t.createdAt, t.id),
-    index("events_workspace_order").on(t.workspaceId, t.orderReference).where(sql`${t.orderReference} IS NOT NULL`),
-    index("events_workspace_tracking").on(t.workspaceId, t.trackingNumber).where(sql`${t.trackingNumber} IS NOT NULL`),
+    index("events_workspace_order")
+      .on(t.workspaceId, t.orderReference, t.createdAt, t.id)
+      .where(sql`${t.orderReference} IS NOT NULL`),
+    index("events_workspace_tracking")
+      .on(t.workspaceId, t.trackingNumber, t.createdAt, t.id)
+      .where(sql`${t.trackingNumber} IS NOT NULL`),
   ],
 );
 

@@ -190,6 +190,7 @@ export class OrderSequencer extends DurableObject<Env> {
           sequence: ev.sequence,
           dedupeKey: ev.dedupeKey,
           body: JSON.stringify({ ...ev.canonical, sequence: ev.sequence }),
+          raw: req.raw,
           occurredAt: ev.occurredAt,
           createdAt: ev.createdAt,
         });

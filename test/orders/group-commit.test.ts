@@ -39,6 +39,7 @@ function eventWrite(workspaceId: string, configVersion: number | null, n: string
         sequence: 1,
         dedupeKey: `src_test:id:${id}`,
         body: JSON.stringify({ id }),
+        raw: "{}",
         occurredAt: now,
         createdAt: now,
         ...overrides,
