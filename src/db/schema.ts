@@ -200,9 +200,10 @@ export const deliveries = sqliteTable(
     firstResponseBody: text("first_response_body"),
   },
   /*
-   * Rows written: insert 1 (WITHOUT ROWID) + 4 entries; the claim's lease 1; a finish 1 + 1
-   * (the open entry goes). Only the open index holds `status`, so a status change between open
-   * states, a lease, an enqueue or a retry's new next_attempt_at rewrite no index entry.
+   * Rows written: insert 1 (WITHOUT ROWID) + 4 entries; the claim's lease 1; a finish 1 (its
+   * open entry is deleted, which D1 does not report as a row written). Only the open index holds
+   * `status`, and only through its WHERE, so a finish re-inserts no entry, and a lease, an enqueue
+   * or a retry's new next_attempt_at touch no index (test/db/rows-written.test.ts counts them).
    *   deliveries_workspace_created  GET /v1/deliveries, the console, counts since, retention's
    *                                 expired walk; the event-type/status filters filter that range.
    *   deliveries_event              an event's deliveries (detail, ?delivery_status= EXISTS),
