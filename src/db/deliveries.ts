@@ -64,7 +64,7 @@ export interface ClaimBatch {
  * attempt budget (`attemptBudgetMs` in src/delivery/dispatch.ts, the same formula in SQL) from
  * `leaseFrom`; the reads that follow in the same transaction see those leases. The payload is
  * read only where the destination includes it. (The unary `+` keeps SQLite on the primary key:
- * left to itself it may walk `deliveries_status_next`, every due delivery, to find the batch's few.)
+ * left to itself it may walk `deliveries_open`, every open delivery, to find the batch's few.)
  */
 export async function claimBatch(
   d1: D1Database,
