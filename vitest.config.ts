@@ -2,8 +2,8 @@ import path from "node:path";
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin";
 import { configDefaults, defineConfig } from "vitest/config";
 
-/** Test files that read or rewrite every row of a table (the key rotation re-seals all secrets). */
-const ISOLATED = ["test/hardening/secrets.security.test.ts"];
+/** Test files that read or rewrite every row of a table (the key rotation re-seals all secrets), or count every D1 write the runtime makes. */
+const ISOLATED = ["test/hardening/secrets.security.test.ts", "test/db/rows-written.test.ts"];
 
 // Tests run inside workerd with the real D1, Durable Objects and Queues of wrangler.toml.
 // Only the outside world (provider APIs, customer endpoints) is faked, by a real HTTP

@@ -1,13 +1,20 @@
 import { and, asc, count, eq, inArray, max, sql } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
-import { eventDeliveryIds } from "./deliveries-reads";
+import type { Delivery } from "./deliveries";
+import { eventDeliveryIds, firstSuccessesOfDestinations } from "./deliveries-reads";
 import { STILL_EXPIRED_IDS_SQL } from "./deliveries-pages";
 import { jsonColumns, jsonRowsStatements } from "./json-rows";
 import { columnNames, rowToDriver } from "./rows";
 import { attempts } from "./schema";
 import { inIds } from "./where";
 
-/** The `attempts` table: one row per HTTP attempt of a delivery, written once, never updated. */
+/**
+ * The `attempts` table: one row per HTTP attempt of a delivery, written once, never updated —
+ * except a first attempt that succeeded, which is kept on its delivery's row (`first_*`
+ * columns, 0 rows written instead of 3). Every reader sees it as attempt 1 through this
+ * module: withFirstAttempt for a delivery's list, the union below for the stats.
+ */
 
 export type Attempt = typeof attempts.$inferSelect;
 export type NewAttempt = typeof attempts.$inferInsert;
@@ -39,34 +46,37 @@ export function deleteAttemptsOfExpiredStatement(d1: D1Database, idsJson: string
   return d1.prepare(`DELETE FROM attempts WHERE delivery_id IN (${STILL_EXPIRED_IDS_SQL})`).bind(idsJson, cutoff);
 }
 
+/** Every attempt of these destinations as (destination, at, duration, succeeded): the rows, and the first successes on delivery rows. */
+function attemptsOfDestinations(db: Db, destinationIds: string[]) {
+  const rows = db
+    .select({ destinationId: attempts.destinationId, at: attempts.at, durationMs: attempts.durationMs, succeeded: sql<number>`${attempts.succeeded}`.as("succeeded") })
+    .from(attempts)
+    .where(inIds(attempts.destinationId, destinationIds));
+  return unionAll(rows, firstSuccessesOfDestinations(db, destinationIds)).as("a");
+}
+
 /**
- * Attempt totals per destination (each retry counts), answered from the destination's own
- * index; unexecuted, so the console can batch it with its delivery counts.
+ * Attempt totals per destination (each retry counts), answered from the destinations' own
+ * indexes; unexecuted, so the console can batch it with its delivery counts.
  */
 export function attemptTotalsByDestination(db: Db, destinationIds: string[]) {
+  const a = attemptsOfDestinations(db, destinationIds);
   return db
     .select({
-      destinationId: attempts.destinationId,
+      destinationId: a.destinationId,
       attempts: count(),
-      succeeded: sql<number>`coalesce(sum(${attempts.succeeded}), 0)`,
-      lastTriggeredAt: max(attempts.at),
-      lastSuccessAt: sql<number | null>`max(case when ${attempts.succeeded} then ${attempts.at} end)`,
+      succeeded: sql<number>`coalesce(sum(${a.succeeded}), 0)`,
+      lastTriggeredAt: sql<number | null>`max(${a.at})`,
+      lastSuccessAt: sql<number | null>`max(case when ${a.succeeded} then ${a.at} end)`,
     })
-    .from(attempts)
-    .where(inIds(attempts.destinationId, destinationIds))
-    .groupBy(attempts.destinationId);
+    .from(a)
+    .groupBy(a.destinationId);
 }
 
 /** The duration of the destination's attempt at this rank (0 = fastest): percentiles. */
 export async function attemptDurationAtRank(db: Db, destinationId: string, rank: number): Promise<number | null> {
-  const r = await db
-    .select({ d: attempts.durationMs })
-    .from(attempts)
-    .where(eq(attempts.destinationId, destinationId))
-    .orderBy(attempts.durationMs)
-    .limit(1)
-    .offset(rank)
-    .get();
+  const a = attemptsOfDestinations(db, [destinationId]);
+  const r = await db.select({ d: a.durationMs }).from(a).orderBy(a.durationMs).limit(1).offset(rank).get();
   return r?.d ?? null;
 }
 
@@ -77,4 +87,27 @@ export function eventAttemptsQuery(db: Db, workspaceId: string, eventId: string)
     .from(attempts)
     .where(and(eq(attempts.workspaceId, workspaceId), inArray(attempts.deliveryId, eventDeliveryIds(db, eventId))))
     .orderBy(asc(attempts.deliveryId), asc(attempts.attempt));
+}
+
+/**
+ * A delivery's attempts, oldest first, with attempt 1 synthesized from the delivery row when
+ * it succeeded there (src/delivery/record.ts writes no row for it). `rows` are its attempt rows.
+ */
+export function withFirstAttempt(d: Delivery, rows: Attempt[]): Attempt[] {
+  if (d.firstAttemptAt === null || rows.some((a) => a.attempt === 1)) return rows;
+  const first: Attempt = {
+    id: `${d.id}:1`,
+    deliveryId: d.id,
+    workspaceId: d.workspaceId,
+    destinationId: d.destinationId,
+    attempt: 1,
+    at: d.firstAttemptAt,
+    url: d.firstUrl ?? "",
+    statusCode: d.firstStatusCode,
+    durationMs: d.firstDurationMs ?? 0,
+    error: null,
+    responseBody: d.firstResponseBody,
+    succeeded: true,
+  };
+  return [first, ...rows];
 }

@@ -27,13 +27,15 @@ const enqueuedOf = (r: { id: string; attempt_count: number; created_at: number }
 /**
  * The drain's page: up to `limit` held deliveries of a destination, oldest first, marked
  * enqueued (and due now at the latest) before they are sent, so a crash leaves one page to the sweep.
+ * Through the open deliveries' partial index (src/db/schema.ts): left to itself SQLite walks the
+ * destination's every delivery, finished ones included, to skip the sort.
  */
 export async function takeHeldPage(d1: D1Database, destinationId: string, now: number, limit: number): Promise<Enqueued[]> {
   const { results } = await d1
     .prepare(
       `UPDATE deliveries SET enqueued_at = ?2, next_attempt_at = min(next_attempt_at, ?2)
         WHERE id IN (
-          SELECT id FROM deliveries
+          SELECT id FROM deliveries INDEXED BY deliveries_open
            WHERE destination_id = ?1 AND ${openSql("status")} AND enqueued_at IS NULL
            ORDER BY created_at, id LIMIT ?3)
         RETURNING id, attempt_count, created_at`,
@@ -44,7 +46,7 @@ export async function takeHeldPage(d1: D1Database, destinationId: string, now: n
 }
 
 /**
- * The sweep's page: open deliveries of active destinations, due, not leased, whose last queue
+ * The sweep's page (scanning the small open set through deliveries_open): open deliveries of active destinations, due, not leased, whose last queue
  * message is older than `stuckBefore` (or that have none), marked enqueued now — except a
  * per-order delivery parked behind an earlier open one, which its release will send.
  */
@@ -53,7 +55,7 @@ export async function takeStuckPage(d1: D1Database, now: number, stuckBefore: nu
     .prepare(
       `UPDATE deliveries SET enqueued_at = ?1
         WHERE id IN (
-          SELECT d.id FROM deliveries d JOIN destinations dst ON dst.id = d.destination_id
+          SELECT d.id FROM deliveries d INDEXED BY deliveries_open JOIN destinations dst ON dst.id = d.destination_id
            WHERE ${openSql("d.status")} AND dst.status = 'active'
              AND d.next_attempt_at <= ?2
              AND (d.lease_until IS NULL OR d.lease_until < ?1)

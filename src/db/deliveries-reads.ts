@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, exists, gte, lt, type SQLWrapper } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, gte, isNotNull, lt, sql, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
 import { deliveries } from "./schema";
@@ -109,4 +109,22 @@ export function eventDeliveriesQuery(db: Db, workspaceId: string, eventId: strin
 /** The ids of an event's deliveries, as a subquery. */
 export function eventDeliveryIds(db: Db, eventId: string) {
   return db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.eventId, eventId));
+}
+
+// ---------------------------------------------------------------- first attempts (src/db/attempts.ts shows them as attempts)
+
+/**
+ * The first-attempt successes kept on the delivery rows of these destinations, shaped as the
+ * `attempts` rows the stats read (read through deliveries_destination_created).
+ */
+export function firstSuccessesOfDestinations(db: Db, destinationIds: string[]) {
+  return db
+    .select({
+      destinationId: deliveries.destinationId,
+      at: sql<number>`${deliveries.firstAttemptAt}`.as("at"),
+      durationMs: sql<number>`${deliveries.firstDurationMs}`.as("duration_ms"),
+      succeeded: sql<number>`1`.as("succeeded"),
+    })
+    .from(deliveries)
+    .where(and(inIds(deliveries.destinationId, destinationIds), isNotNull(deliveries.firstAttemptAt)));
 }

@@ -1,6 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import type { DestinationRow } from "./destinations";
+import { RAW_OF_EVENT_SQL } from "./events";
 import { jsonColumns, jsonRowsStatements } from "./json-rows";
 import { rowFromDriver } from "./rows";
 import { deliveries, destinations, type DeliveryStatus } from "./schema";
@@ -63,7 +64,7 @@ export interface ClaimBatch {
  * attempt budget (`attemptBudgetMs` in src/delivery/dispatch.ts, the same formula in SQL) from
  * `leaseFrom`; the reads that follow in the same transaction see those leases. The payload is
  * read only where the destination includes it. (The unary `+` keeps SQLite on the primary key:
- * left to itself it may walk `deliveries_status_next`, every due delivery, to find the batch's few.)
+ * left to itself it may walk `deliveries_open`, every open delivery, to find the batch's few.)
  */
 export async function claimBatch(
   d1: D1Database,
@@ -90,7 +91,7 @@ export async function claimBatch(
     d1
       .prepare(
         `SELECT d.*, e.body AS body,
-                CASE WHEN x.include_raw THEN (SELECT p.raw FROM event_payloads p WHERE p.event_id = d.event_id) END AS raw
+                CASE WHEN x.include_raw THEN ${RAW_OF_EVENT_SQL("e")} END AS raw
            FROM deliveries d LEFT JOIN events e ON e.id = d.event_id LEFT JOIN destinations x ON x.id = d.destination_id
           WHERE d.id IN (${ids})`,
       )
@@ -165,18 +166,31 @@ export async function forgetQueueMessage(d1: D1Database, id: string, attemptCoun
 
 // ---------------------------------------------------------------- consumer: record
 
-/** A delivery's state after an attempt, as the record writes it. */
-export type Finish = Pick<Delivery, "id" | "status" | "attemptCount" | "nextAttemptAt" | "lastStatusCode" | "lastError" | "updatedAt" | "completedAt">;
+/**
+ * A delivery's state after an attempt, as the record writes it; the `first*` columns are set
+ * (not null) only for a first attempt that succeeded, which gets no `attempts` row.
+ */
+export type Finish = Pick<
+  Delivery,
+  | "id" | "status" | "attemptCount" | "nextAttemptAt" | "lastStatusCode" | "lastError" | "updatedAt" | "completedAt"
+  | "firstAttemptAt" | "firstDurationMs" | "firstUrl" | "firstStatusCode" | "firstResponseBody"
+>;
 
-const FINISH_KEYS = ["id", "status", "attemptCount", "nextAttemptAt", "lastStatusCode", "lastError", "updatedAt", "completedAt"] as const;
+const STATE_KEYS = ["status", "attemptCount", "nextAttemptAt", "lastStatusCode", "lastError", "updatedAt", "completedAt"] as const;
+const FIRST_KEYS = ["firstAttemptAt", "firstDurationMs", "firstUrl", "firstStatusCode", "firstResponseBody"] as const;
+const FINISH_KEYS = ["id", ...STATE_KEYS, ...FIRST_KEYS] as const;
 const FINISH_COLUMNS = FINISH_KEYS.map((k) => deliveries[k].name);
 
 /**
  * The deliveries' new state after their attempts, one statement per 100 rows: the lease ends;
- * a retry is re-enqueued (`enqueued_at`) and keeps its replay, a final state leaves its replay.
+ * a retry is re-enqueued (`enqueued_at`) and keeps its replay, a final state leaves its replay;
+ * a first attempt that succeeded is kept on the row (a later attempt leaves it as it is).
  */
 export function finishStatements(d1: D1Database, rows: Finish[]): D1PreparedStatement[] {
-  const set = FINISH_KEYS.filter((k) => k !== "id").map((k) => `${deliveries[k].name} = u.${deliveries[k].name}`);
+  const set = [
+    ...STATE_KEYS.map((k) => `${deliveries[k].name} = u.${deliveries[k].name}`),
+    ...FIRST_KEYS.map((k) => `${deliveries[k].name} = CASE WHEN u.first_attempt_at IS NULL THEN deliveries.${deliveries[k].name} ELSE u.${deliveries[k].name} END`),
+  ];
   return jsonRowsStatements(
     d1,
     `UPDATE deliveries

@@ -1,18 +1,34 @@
-import { and, count, desc, eq, gte, lt } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, gte, lt, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { olderThan } from "./where";
 import { eventHasDeliveryIn } from "./deliveries-reads";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { eventPayloads, events, type DeliveryStatus } from "./schema";
 
-/** An `events` row; the group commit writes it whole. */
+/**
+ * An `events` row; the group commit writes it whole. Its `raw` is the provider's payload as
+ * received, given whole (or null for the relay's own events): insertEventsStatements keeps it
+ * in the row only when it is small, and insertPayloadsStatements writes the large ones — so a
+ * caller passes the same payload to both and the split is theirs.
+ */
 export type EventRow = typeof events.$inferSelect;
 /** An `event_payloads` row: the provider's payload as received. */
 export type EventPayloadRow = typeof eventPayloads.$inferSelect;
 
+/**
+ * The largest payload (JSON string length) kept in its event's row; a larger one gets an
+ * `event_payloads` row of its own (1 row written more, and never next to a canonical body that
+ * carries it: D1 rows stop at 2 MB). Most provider callbacks are a few KiB.
+ */
+export const INLINE_RAW_CHARS = 64 * 1024;
+const isInline = (raw: string) => raw.length <= INLINE_RAW_CHARS;
+
+/** SQL: an event's raw payload, from its row or its `event_payloads` row (`e` is the events alias). */
+export const RAW_OF_EVENT_SQL = (e: string) => `coalesce(${e}.raw, (SELECT p.raw FROM event_payloads p WHERE p.event_id = ${e}.id))`;
+
 const EVENT_KEYS = [
   "id", "workspaceId", "sourceId", "type", "livemode", "orderKey", "orderReference",
-  "trackingNumber", "sequence", "dedupeKey", "body", "occurredAt", "createdAt",
+  "trackingNumber", "sequence", "dedupeKey", "body", "raw", "occurredAt", "createdAt",
 ] as const satisfies readonly (keyof EventRow)[];
 const EVENT_COLUMNS = jsonInsertColumns(events, EVENT_KEYS);
 const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS.names})
@@ -27,22 +43,29 @@ const INSERT_PAYLOAD = `INSERT INTO event_payloads (${PAYLOAD_COLUMNS.names}) VA
 const LARGE_PAYLOAD_CHARS = 256 * 1024;
 
 /**
- * Inserts events, one multi-row statement per slice. Idempotent (ids derive from the event);
- * `ON CONFLICT DO NOTHING`, not `OR IGNORE`, so a row that breaks any other rule fails the
- * batch instead of vanishing. `livemode` travels as JSON true/false, which `->>` reads as 1/0.
+ * Inserts events, one multi-row statement per slice, each with its raw payload when that is
+ * small (INLINE_RAW_CHARS; a larger one is insertPayloadsStatements'). Idempotent (ids derive
+ * from the event); `ON CONFLICT DO NOTHING`, not `OR IGNORE`, so a row that breaks any other
+ * rule fails the batch instead of vanishing. `livemode` travels as JSON true/false, which `->>` reads as 1/0.
  */
 export function insertEventsStatements(db: D1Database, rows: EventRow[]): D1PreparedStatement[] {
-  return jsonRowsStatements(db, INSERT_EVENTS, rows);
+  return jsonRowsStatements(
+    db,
+    INSERT_EVENTS,
+    rows.map((r) => (r.raw === null || isInline(r.raw) ? r : { ...r, raw: null })),
+  );
 }
 
 /**
- * Inserts payloads: the small ones in multi-row statements, then each large one bound as
+ * Inserts the payloads too large for their event's row (the small ones went in with their
+ * events): the mid-sized ones in multi-row statements, then each very large one bound as
  * itself — escaped into a JSON array, a payload near the 1 MiB ingest limit could pass D1's
  * 2 MB value limit.
  */
 export function insertPayloadsStatements(db: D1Database, rows: EventPayloadRow[]): D1PreparedStatement[] {
-  const small = rows.filter((p) => p.raw.length <= LARGE_PAYLOAD_CHARS);
-  const large = rows.filter((p) => p.raw.length > LARGE_PAYLOAD_CHARS);
+  const kept = rows.filter((p) => !isInline(p.raw));
+  const small = kept.filter((p) => p.raw.length <= LARGE_PAYLOAD_CHARS);
+  const large = kept.filter((p) => p.raw.length > LARGE_PAYLOAD_CHARS);
   return [
     ...jsonRowsStatements(db, INSERT_PAYLOADS, small),
     ...large.map((p) => db.prepare(INSERT_PAYLOAD).bind(p.eventId, p.workspaceId, p.raw)),
@@ -106,17 +129,12 @@ export function selectEvents(
     .limit(limit);
 }
 
-/** The query for one event of a workspace (for a `db.batch`). */
+/** The query for one event of a workspace with its raw payload, inline or apart (for a `db.batch`); `raw` is null for the relay's own events. */
 export function eventQuery(db: Db, workspaceId: string, id: string) {
-  return db.select().from(events).where(and(eq(events.workspaceId, workspaceId), eq(events.id, id)));
-}
-
-/** The query for an event's raw payload (for a `db.batch`); no row for the relay's own events. */
-export function payloadQuery(db: Db, workspaceId: string, eventId: string) {
   return db
-    .select({ raw: eventPayloads.raw })
-    .from(eventPayloads)
-    .where(and(eq(eventPayloads.workspaceId, workspaceId), eq(eventPayloads.eventId, eventId)));
+    .select({ ...getTableColumns(events), raw: sql<string | null>`${sql.raw(RAW_OF_EVENT_SQL("events"))}` })
+    .from(events)
+    .where(and(eq(events.workspaceId, workspaceId), eq(events.id, id)));
 }
 
 /**
@@ -129,6 +147,7 @@ export async function purgeEvents(db: D1Database, workspaceId: string, cutoff: n
           WHERE e.workspace_id = ?1 AND e.created_at < ?2
             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
           ORDER BY e.created_at, e.id LIMIT ?3`;
+  // Most events have no payload row (theirs is inline): the first delete then writes nothing.
   const [, removed] = await db.batch([
     db.prepare(`DELETE FROM event_payloads WHERE event_id IN (${doomed})`).bind(workspaceId, cutoff, limit),
     db.prepare(`DELETE FROM events WHERE id IN (${doomed})`).bind(workspaceId, cutoff, limit),

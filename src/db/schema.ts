@@ -107,25 +107,47 @@ export const events = sqliteTable(
     trackingNumber: text("tracking_number"),
     sequence: integer("sequence"),
     dedupeKey: text("dedupe_key").notNull(),
-    /** The canonical event as delivered (JSON). Its raw payload lives in event_payloads. */
+    /** The canonical event as delivered (JSON). */
     body: text("body").notNull(),
+    /**
+     * The provider's payload as received, when it is small (src/db/events.ts: ≤ 64 KiB); a
+     * larger one lives in `event_payloads`. Readers take `coalesce(events.raw, event_payloads.raw)`.
+     */
+    raw: text("raw"),
     occurredAt: integer("occurred_at").notNull(),
     createdAt: integer("created_at").notNull(),
   },
+  /*
+   * Rows written per event: 1 (the table, WITHOUT ROWID since migrations/0004: no rowid, no
+   * autoindex of the text key) + 1 per index entry, so every index here is paid on every event.
+   *   events_workspace_created  GET /v1/events and the console (newest first, keyset on created_at,
+   *                             id), the since/until filters, retention's purge, counts since; the
+   *                             type, source and delivery-status filters read this workspace range and
+   *                             filter rows (a list page stops at its limit), so they have no index of their own.
+   *   events_workspace_order    ?order= and the orders views: a needle in a large workspace. Partial
+   *   events_workspace_tracking ?tracking_number=: the same. Partial on NOT NULL: an event without one
+   *                             (relay events, tracking-only updates) pays no entry; `col = ?` implies
+   *                             NOT NULL, so SQLite uses them for the equality filters. They end
+   *                             in (created_at, id) so they also give the list's order: without it
+   *                             SQLite picked events_workspace_created (no sort) and never used them.
+   * Dropped (migrations/0004): events_workspace_type, events_source_created (see above).
+   */
   (t) => [
     index("events_workspace_created").on(t.workspaceId, t.createdAt, t.id),
-    index("events_workspace_order").on(t.workspaceId, t.orderReference),
-    index("events_workspace_tracking").on(t.workspaceId, t.trackingNumber),
-    index("events_workspace_type").on(t.workspaceId, t.type, t.createdAt),
-    index("events_source_created").on(t.sourceId, t.createdAt),
+    index("events_workspace_order")
+      .on(t.workspaceId, t.orderReference, t.createdAt, t.id)
+      .where(sql`${t.orderReference} IS NOT NULL`),
+    index("events_workspace_tracking")
+      .on(t.workspaceId, t.trackingNumber, t.createdAt, t.id)
+      .where(sql`${t.trackingNumber} IS NOT NULL`),
   ],
 );
 
 /**
- * The provider's payload as received, one row per event. Kept apart from `events` so a
- * payload near the 1 MiB ingest limit and a canonical body that carries it (an unmapped event)
- * never share one row (D1 rows are limited to 2 MB), lists never read it, and it can move to
- * colder storage on its own.
+ * The provider's payload as received, for a payload too large to sit in its event's row
+ * (`events.raw` holds the small ones): a payload near the 1 MiB ingest limit and a canonical
+ * body that carries it (an unmapped event) must never share one row (D1 rows are limited to
+ * 2 MB). WITHOUT ROWID (migrations/0004): the key is the table, 1 row written per payload.
  */
 export const eventPayloads = sqliteTable("event_payloads", {
   eventId: text("event_id").primaryKey(),
@@ -164,13 +186,46 @@ export const deliveries = sqliteTable(
     createdAt: integer("created_at").notNull(),
     updatedAt: integer("updated_at").notNull(),
     completedAt: integer("completed_at"),
+    /**
+     * Attempt 1, when it succeeded, is recorded here instead of as an `attempts` row (it is
+     * what most deliveries ever make: 0 rows instead of 3). src/db/attempts.ts synthesizes it
+     * for every reader. Its own status code too: a reopened delivery's later attempt
+     * overwrites `last_status_code`.
+     */
+    firstAttemptAt: integer("first_attempt_at"),
+    firstDurationMs: integer("first_duration_ms"),
+    firstUrl: text("first_url"),
+    firstStatusCode: integer("first_status_code"),
+    /** First 1 KiB of attempt 1's response. */
+    firstResponseBody: text("first_response_body"),
   },
+  /*
+   * Rows written: insert 1 (WITHOUT ROWID) + 4 entries; the claim's lease 1; a finish 1 (its
+   * open entry is deleted, which D1 does not report as a row written). Only the open index holds
+   * `status`, and only through its WHERE, so a finish re-inserts no entry, and a lease, an enqueue
+   * or a retry's new next_attempt_at touch no index (test/db/rows-written.test.ts counts them).
+   *   deliveries_workspace_created  GET /v1/deliveries, the console, counts since, retention's
+   *                                 expired walk; the event-type/status filters filter that range.
+   *   deliveries_event              an event's deliveries (detail, ?delivery_status= EXISTS),
+   *                                 retention's "no delivery refers to it", claim/attempt joins.
+   *   deliveries_destination_created  a destination's counts and stats, ?destination_id=, replay
+   *                                 sets (status and completed_at filter the destination's range).
+   *   deliveries_open               partial, open deliveries only: per-order ordering (earlier open
+   *                                 of (destination, order) by sequence, release of the next), the
+   *                                 drain (a destination's held ones), and the sweep, which scans
+   *                                 the small open set through it. A finished delivery leaves it.
+   *   deliveries_replay             partial, only while a replay's attempt is in flight.
+   * Dropped (migrations/0004): deliveries_destination_status (status in a full index: rewritten
+   * on every finish) → deliveries_destination_created; deliveries_status_next (the sweep) and
+   * deliveries_destination_order (ordering, drain) → deliveries_open.
+   */
   (t) => [
     index("deliveries_workspace_created").on(t.workspaceId, t.createdAt, t.id),
-    index("deliveries_destination_status").on(t.destinationId, t.status, t.createdAt),
     index("deliveries_event").on(t.eventId),
-    index("deliveries_status_next").on(t.status, t.nextAttemptAt),
-    index("deliveries_destination_order").on(t.destinationId, t.orderKey, t.sequence),
+    index("deliveries_destination_created").on(t.destinationId, t.createdAt),
+    index("deliveries_open")
+      .on(t.destinationId, t.orderKey, t.sequence)
+      .where(sql`${t.status} IN ('pending', 'retrying')`),
     index("deliveries_replay").on(t.replayId).where(sql`${t.replayId} IS NOT NULL`),
   ],
 );
@@ -192,6 +247,11 @@ export const attempts = sqliteTable(
     responseBody: text("response_body"),
     succeeded: integer("succeeded", { mode: "boolean" }).notNull(),
   },
+  /*
+   * Only retries and failures land here (a first-attempt success is on its delivery row), each
+   * 1 row (WITHOUT ROWID) + 2 entries: a delivery's attempts in order (and their uniqueness),
+   * and a destination's stats (totals, last times, percentiles).
+   */
   (t) => [
     uniqueIndex("attempts_delivery_attempt").on(t.deliveryId, t.attempt),
     index("attempts_destination_at").on(t.destinationId, t.at),
@@ -216,10 +276,12 @@ export const ingestLog = sqliteTable(
     /** What the request was, for the log reader: provider event name, body size, client ip. */
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
   },
-  (t) => [
-    index("ingest_log_workspace_at").on(t.workspaceId, t.at, t.id),
-    index("ingest_log_source_at").on(t.sourceId, t.at),
-  ],
+  /*
+   * Rows written per request: 1 (WITHOUT ROWID) + 1. ingest_log_workspace_at serves the log
+   * (newest first, keyset), retention and registration's trigger counts; the source and result
+   * filters read that workspace range. Dropped (migrations/0004): ingest_log_source_at.
+   */
+  (t) => [index("ingest_log_workspace_at").on(t.workspaceId, t.at, t.id)],
 );
 
 /**

@@ -54,8 +54,9 @@ interface PreparedRecord {
  * state, the destination's health (failure counters, auto-disable), the replay it belongs
  * to, and the relay events it causes — all in one D1 batch, so none of them is ever recorded
  * without the others. The attempt rows and the delivery updates of the whole batch are one
- * statement each (rows from a JSON parameter), so the common case — successes — costs two
- * statements however many deliveries the batch holds. Then it queues what follows, in one
+ * statement each (rows from a JSON parameter); a first attempt that succeeded is kept on its
+ * delivery's row, so the common case — first-time successes — costs one statement and no
+ * attempt row however many deliveries the batch holds. Then it queues what follows, in one
  * send: next attempts, the relay events' deliveries; and releases per-order successors.
  *
  * If the batch fails, each attempt is recorded again on its own, so one bad row cannot
@@ -74,7 +75,8 @@ export async function recordAttempts(env: Env, made: MadeAttempt[]): Promise<Pro
   }
 
   const db = env.DB;
-  const attemptRows = insertAttemptsStatements(db, prepared.map(attemptRow));
+  // A first attempt that succeeded is recorded on its delivery's row (finishRow), not as an attempt row.
+  const attemptRows = insertAttemptsStatements(db, prepared.filter((p) => !isFirstSuccess(p)).map(attemptRow));
   const deliveryRows = finishStatements(db, prepared.map(finishRow));
   const own = prepared.flatMap((p) => p.statements);
   // Replay counters read the delivery's replay_id, so they run before the update that clears it.
@@ -224,9 +226,21 @@ function attemptRow(p: PreparedRecord): NewAttempt {
   };
 }
 
+/** Attempt 1 succeeded: what most deliveries ever make, kept on the delivery row (src/db/attempts.ts shows it). */
+function isFirstSuccess(p: PreparedRecord): boolean {
+  return p.made.attempt === 1 && p.made.result.outcome.ok;
+}
+
 function finishRow(p: PreparedRecord): Finish {
   const { delivery, attempt, result, now } = p.made;
+  const o = result.outcome;
+  const first = isFirstSuccess(p);
   return {
+    firstAttemptAt: first ? now - o.durationMs : null,
+    firstDurationMs: first ? o.durationMs : null,
+    firstUrl: first ? o.url : null,
+    firstStatusCode: first ? o.statusCode : null,
+    firstResponseBody: first ? o.responseBody : null,
     id: delivery.id,
     status: p.status,
     attemptCount: attempt,

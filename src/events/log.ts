@@ -1,8 +1,8 @@
-import { type Attempt, eventAttemptsQuery } from "../db/attempts";
+import { type Attempt, eventAttemptsQuery, withFirstAttempt } from "../db/attempts";
 import type { Db } from "../db/client";
 import type { Delivery } from "../db/deliveries";
 import { eventDeliveriesQuery } from "../db/deliveries-reads";
-import { eventQuery, payloadQuery, selectEvents, type EventFilter, type EventRow, type EventSummary } from "../db/events";
+import { eventQuery, selectEvents, type EventFilter, type EventRow, type EventSummary } from "../db/events";
 import { decodeCursor, page } from "../lib/pagination";
 
 export type { EventFilter, EventSummary };
@@ -34,9 +34,8 @@ export interface EventDetail {
 
 /** The event log's detail view, in one D1 round trip; undefined for another workspace's event. */
 export async function getEventDetail(db: Db, workspaceId: string, id: string): Promise<EventDetail | undefined> {
-  const [eventRows, payloadRows, deliveryRows, attemptRows] = await db.batch([
+  const [eventRows, deliveryRows, attemptRows] = await db.batch([
     eventQuery(db, workspaceId, id),
-    payloadQuery(db, workspaceId, id),
     eventDeliveriesQuery(db, workspaceId, id),
     eventAttemptsQuery(db, workspaceId, id),
   ]);
@@ -49,8 +48,8 @@ export async function getEventDetail(db: Db, workspaceId: string, id: string): P
     byDelivery.set(a.deliveryId, list);
   }
   return {
-    event: { ...event, raw: payloadRows[0]?.raw ?? "null" },
-    deliveries: deliveryRows.map((d) => ({ ...d, attempts: byDelivery.get(d.id) ?? [] })),
+    event: { ...event, raw: event.raw ?? "null" },
+    deliveries: deliveryRows.map((d) => ({ ...d, attempts: withFirstAttempt(d, byDelivery.get(d.id) ?? []) })),
   };
 }
 

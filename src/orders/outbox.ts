@@ -9,13 +9,12 @@ import { fanOut } from "./fan-out";
 
 /**
  * What a commit leaves in the order object's outbox, in the `outbox` column of the event's
- * dedupe row: the event as D1 will store it (with the provider's payload) and the ingest-log
+ * dedupe row: the event as D1 will store it (with the provider's payload in `raw`) and the ingest-log
  * rows still to be written. A duplicate callback's log row rides on the original event's row
  * (with no `event`: it was flushed already, or rides along).
  */
 export interface OutboxEntry {
   event?: EventRow;
-  raw?: string;
   logs: IngestLogEntry[];
 }
 
@@ -183,13 +182,13 @@ export class Outbox {
     const workspaceId = events[0]?.workspaceId ?? logs[0]?.workspaceId;
     if (!workspaceId) return;
     let routing = events.length ? await this.currentRouting(workspaceId) : undefined;
-    let plan = await this.statements(entries, events, logs, routing);
+    let plan = await this.statements(events, logs, routing);
     try {
       await this.env.DB.batch(plan.statements);
     } catch (err) {
       if (!isStaleConfig(err)) throw err;
       routing = await this.currentRouting(workspaceId, true);
-      plan = await this.statements(entries, events, logs, routing);
+      plan = await this.statements(events, logs, routing);
       await this.env.DB.batch(plan.statements);
     }
     this.faultAt("after_d1");
@@ -197,10 +196,11 @@ export class Outbox {
     this.faultAt("after_queue");
   }
 
-  private async statements(entries: OutboxEntry[], events: EventRow[], logs: IngestLogEntry[], routing: WorkspaceRouting | undefined) {
+  private async statements(events: EventRow[], logs: IngestLogEntry[], routing: WorkspaceRouting | undefined) {
     const db = this.env.DB;
     const { deliveries, messages } = routing ? await fanOut(events, routing, Date.now()) : { deliveries: [], messages: [] };
-    const payloads = entries.flatMap((e) => (e.event && e.raw !== undefined ? [{ eventId: e.event.id, workspaceId: e.event.workspaceId, raw: e.raw }] : []));
+    // A payload too large to ride in its events row goes to event_payloads (src/db/events.ts decides).
+    const payloads = events.flatMap((e) => (e.raw !== null ? [{ eventId: e.id, workspaceId: e.workspaceId, raw: e.raw }] : []));
     return {
       statements: [
         ...(routing && events.length ? [configGuardStatement(db, events[0]!.workspaceId, routing.configVersion)] : []),

@@ -150,7 +150,7 @@ export class OrderSequencer extends DurableObject<Env> {
       inThisCall.add(ev.dedupeKey);
       // A row left uncommitted by an earlier design keeps its place in the order.
       const sequence = seen ? seen.sequence : req.orderKey ? this.nextSequence(req.orderKey, now) : null;
-      inserts.push({ key: ev.dedupeKey, id: ev.id, sequence, entry: { event: eventRow(req, ev, sequence), raw: req.raw, logs: [] } });
+      inserts.push({ key: ev.dedupeKey, id: ev.id, sequence, entry: { event: eventRow(req, ev, sequence), logs: [] } });
       eventIds.push(ev.id);
       fresh.push(ev.id);
     }
@@ -271,6 +271,7 @@ function eventRow(req: CommitRequest, ev: PreparedEvent, sequence: number | null
     sequence,
     dedupeKey: ev.dedupeKey,
     body: JSON.stringify({ ...ev.canonical, sequence }),
+    raw: req.raw,
     occurredAt: ev.occurredAt,
     createdAt: ev.createdAt,
   };

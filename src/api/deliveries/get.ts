@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { attemptsOfDeliveryQuery } from "../../db/attempts";
+import { attemptsOfDeliveryQuery, withFirstAttempt } from "../../db/attempts";
 import { dbOf } from "../../db/client";
 import { deliveryQuery } from "../../db/deliveries-reads";
 import { notFound } from "../../lib/errors";
@@ -28,6 +28,6 @@ export function registerGetDelivery(app: ReturnType<typeof createRouter>) {
     const [rows, attemptRows] = await db.batch([deliveryQuery(db, ws, id), attemptsOfDeliveryQuery(db, ws, id)]);
     const row = rows[0];
     if (!row) throw notFound("delivery");
-    return c.json({ ...deliveryView(row), attempts: attemptRows.map(attemptView) }, 200);
+    return c.json({ ...deliveryView(row), attempts: withFirstAttempt(row, attemptRows).map(attemptView) }, 200);
   });
 }

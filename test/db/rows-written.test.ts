@@ -1,0 +1,79 @@
+import { env } from "cloudflare:test";
+import { afterAll, describe, expect, it } from "vitest";
+import { countingD1 } from "../../scripts/bench/worker/counting-d1";
+import { OpCounter } from "../../scripts/bench/worker/op-counts";
+import { mockEndpoint } from "../support/mock";
+import { atoshipEvent, atoshipWorkspace, createDestination, eventually, postAtoship } from "../support/relay";
+
+/**
+ * D1 bills every row written, each index entry and each delete included. This file drives one
+ * event with one destination through the real runtime — ingest, the order object's commit, the
+ * queue, the consumer's claim and record — and sums `meta.rows_written` of every D1 statement
+ * any of them runs, per table (the bench's counting wrapper, scripts/bench/worker/counting-d1.ts,
+ * installed on the D1 binding's prototype so the order object's and the consumer's own `env.DB`
+ * are counted too). Before this design the same event wrote 28 rows: events 7, event_payloads 2,
+ * ingest_log 4, deliveries 11 (insert 7, claim 1, finish 3), attempts 4. It runs in a runtime of its own (vitest.config.ts, ISOLATED): nothing else
+ * writes meanwhile. An index added without thinking, or a second write of a row, fails it.
+ */
+
+const counter = new OpCounter();
+const counts = counter.scope("other");
+
+type Proto = { prepare(sql: string): D1PreparedStatement; batch(s: D1PreparedStatement[]): Promise<D1Result[]> };
+const proto = Object.getPrototypeOf(env.DB) as Proto;
+const original = { prepare: proto.prepare, batch: proto.batch };
+let counting = false;
+
+function counted(db: D1Database): D1Database {
+  const real = { prepare: (sql: string) => original.prepare.call(db, sql), batch: (s: D1PreparedStatement[]) => original.batch.call(db, s) };
+  return countingD1(real as unknown as D1Database, counts);
+}
+proto.prepare = function (this: D1Database, sql: string) {
+  return counting ? counted(this).prepare(sql) : original.prepare.call(this, sql);
+};
+proto.batch = function (this: D1Database, statements: D1PreparedStatement[]) {
+  return counting ? counted(this).batch(statements) : original.batch.call(this, statements);
+};
+afterAll(() => Object.assign(proto, original));
+
+/** Rows written per table since counting began. */
+function rowsByTable(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, t] of Object.entries(counter.snapshot().other.tables)) if (t.rowsWritten > 0) out[key.replace(/^d1:/, "")] = t.rowsWritten;
+  return out;
+}
+
+describe("rows written per event in D1", () => {
+  it(
+    "one event, one destination, first attempt succeeds: events 4 + ingest_log 2 + deliveries 7 (insert 5, claim 1, finish 1) + attempts 0 + event_payloads 0 = 13",
+    async () => {
+      const { key, source } = await atoshipWorkspace("rows-written");
+      const endpoint = await mockEndpoint();
+      await createDestination(key, { url: endpoint.url });
+
+      counting = true;
+      // An event with an order reference and a tracking number: both partial indexes take an entry.
+      const res = await postAtoship(source, atoshipEvent({ data: { order_id: "ord_rows", tracking_number: "1Z_ROWS" } }));
+      expect(res.status).toBe(200);
+      await eventually(async () => {
+        const d = await env.DB.prepare("SELECT status, lease_until FROM deliveries WHERE event_id = ?1").bind(res.json.event_ids[0]).first<{ status: string; lease_until: number | null }>();
+        return d?.status === "succeeded" && d.lease_until === null;
+      });
+      counting = false;
+
+      expect(await endpoint.requests()).toHaveLength(1);
+      expect(rowsByTable()).toEqual({
+        // the row (WITHOUT ROWID: no autoindex) + workspace_created + workspace_order + workspace_tracking
+        events: 4,
+        // the row + workspace_at
+        ingest_log: 2,
+        // insert: the row + workspace_created + event + destination_created + open (5); the
+        // claim's lease: the row (1); the finish: the row (1) — leaving the open partial index
+        // deletes its entry, which D1 does not report as a row written, and no full index holds
+        // status, so nothing is re-inserted (before: status in two full indexes, 2 more rows)
+        deliveries: 7,
+      });
+      expect(counter.snapshot().other.d1RowsWritten).toBe(13);
+    },
+  );
+});
