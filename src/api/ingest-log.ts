@@ -23,6 +23,9 @@ const ingestLogEntrySchema = z
     event_ids: z.array(z.string()).openapi({ description: "every event the request produced" }),
     http_status: z.number().int().openapi({ description: "what the provider was answered" }),
     detail: z.record(z.string(), z.unknown()).openapi({ description: "what the request was: provider event name, body size, client ip" }),
+    count: z.number().int().openapi({ description: "requests this row stands for: refusals are folded per source, reason and minute; 1 otherwise" }),
+    first_at: z.string().openapi({ description: "the first of them (= at)" }),
+    last_at: z.string().openapi({ description: "the last of them (= at when count is 1)" }),
   })
   .openapi("IngestLogEntry");
 
@@ -49,6 +52,9 @@ export function ingestLogView(r: IngestLogRow) {
     event_ids: r.eventIds ?? [],
     http_status: r.httpStatus,
     detail: r.detail ?? {},
+    count: r.count,
+    first_at: iso(r.at)!,
+    last_at: iso(r.lastAt ?? r.at)!,
   };
 }
 

@@ -12,7 +12,7 @@ export type IngestLogRow = typeof ingestLog.$inferSelect;
 export type IngestResult = (typeof INGEST_RESULTS)[number];
 
 /** A row as ingest writes it: every event id (the first becomes `event_id`), and what the request was. */
-export type IngestLogEntry = Omit<IngestLogRow, "eventId" | "eventIds" | "detail"> & {
+export type IngestLogEntry = Omit<IngestLogRow, "eventId" | "eventIds" | "detail" | "count" | "lastAt"> & {
   eventIds: string[];
   detail: Record<string, unknown>;
 };
@@ -49,6 +49,21 @@ export function insertIngestLogStatement(db: D1Database, e: IngestLogEntry): D1P
   return db
     .prepare(`INSERT INTO ingest_log (${COLUMNS.names}) VALUES (${KEYS.map((_, i) => `?${i + 1}`).join(", ")}) ${ON_CONFLICT}`)
     .bind(...KEYS.map((k) => row[k]));
+}
+
+/**
+ * Adds `count` refusals to a folded row (one per source, reason and minute; the caller derives
+ * its id): the first write creates it with the sample request's detail, later ones only move
+ * `count` and `last_at` — one row written, and its index entry (on `at`) stays as it is.
+ */
+export function foldRefusalStatement(db: D1Database, e: IngestLogEntry, count: number, lastAt: number): D1PreparedStatement {
+  const row = ingestLogRow(e);
+  return db
+    .prepare(
+      `INSERT INTO ingest_log (${COLUMNS.names}, count, last_at) VALUES (${KEYS.map((_, i) => `?${i + 1}`).join(", ")}, ?${KEYS.length + 1}, ?${KEYS.length + 2})
+         ON CONFLICT (id) DO UPDATE SET count = count + excluded.count, last_at = max(coalesce(last_at, at), excluded.last_at)`,
+    )
+    .bind(...KEYS.map((k) => row[k]), count, lastAt);
 }
 
 /** The same upsert for many entries, one statement per slice (the order objects' group commit). `WHERE true` lets SQLite parse the ON CONFLICT after a SELECT. */

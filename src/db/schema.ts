@@ -275,9 +275,16 @@ export const ingestLog = sqliteTable(
     httpStatus: integer("http_status").notNull(),
     /** What the request was, for the log reader: provider event name, body size, client ip. */
     detail: text("detail", { mode: "json" }).$type<Record<string, unknown>>(),
+    /**
+     * Refused requests are folded (CONTRACT.md, Additions): one row per source, reason and
+     * minute, `count` of them from `at` (the first) to `last_at`; 1 and null for a request of its own.
+     */
+    count: integer("count").notNull().default(1),
+    lastAt: integer("last_at"),
   },
   /*
-   * Rows written per request: 1 (WITHOUT ROWID) + 1. ingest_log_workspace_at serves the log
+   * Rows written per request: 1 (WITHOUT ROWID) + 1; a folded refusal adds to its row's count
+   * (1 row, `at` unchanged, so its index entry stays). ingest_log_workspace_at serves the log
    * (newest first, keyset), retention and registration's trigger counts; the source and result
    * filters read that workspace range. Dropped (migrations/0004): ingest_log_source_at.
    */

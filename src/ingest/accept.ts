@@ -1,4 +1,3 @@
-import { insertIngestLogStatement } from "../db/ingest-log";
 import { ipInCidrs } from "../lib/cidr";
 import { allowInsecureDestinations } from "../lib/config";
 import { ApiError } from "../lib/errors";
@@ -10,9 +9,10 @@ import { commitCallback } from "./commit";
 import type { IngestOutcome, LogBase } from "./outcome";
 import { newIngestLogId } from "./pipeline";
 import { acceptPointer } from "./pointer";
+import { recordRefusal } from "./refusals";
 import { adapterFor } from "./providers";
 import { MAX_INGEST_BYTES, oversizedHeaders, rateLimitWait, readLimited } from "./request-limits";
-import type { IngestConfig } from "./source-config";
+import { mayRecheck, type IngestConfig } from "./source-config";
 import { verifyRequest } from "./verification";
 
 /** How long a JWKS fetch during verification may take. */
@@ -27,7 +27,11 @@ export interface AcceptOptions {
   rawBody?: string;
   /** The request's id (the `request-id` header), kept in its ingest-log row to find it by. */
   requestId?: string;
+  /** Keeps the isolate for background work after the answer (folded refusal counts). */
+  waitUntil: (p: Promise<unknown>) => void;
 }
+
+
 
 /**
  * Takes one provider callback through its checks, in this order: the source's IP allowlist
@@ -59,8 +63,9 @@ export async function acceptCallback(env: Env, request: Request, config: IngestC
   };
   /** `configDependent`: a different config could have let it through (allowlist, limit, proof of origin). */
   const refuse = async (error: ApiError, reason: string, configDependent = false): Promise<IngestOutcome> => {
-    if (configDependent && revalidate) return { kind: "redo", rawBody };
-    await insertIngestLogStatement(env.DB, { ...log, result: "rejected", reason, eventIds: [], httpStatus: error.status }).run();
+    if (configDependent && revalidate && mayRecheck(source.id)) return { kind: "redo", rawBody };
+    const sample = { ...log.detail, headers: Object.fromEntries(request.headers) };
+    await recordRefusal(env.DB, { ...log, detail: sample, result: "rejected", reason, eventIds: [], httpStatus: error.status }, opts.waitUntil);
     return { kind: "refused", error };
   };
 

@@ -7,7 +7,7 @@ import { keyringOf, sourceCacheTtlMs } from "../lib/config";
 export interface IngestConfig {
   source: SourceConfig;
   destinations: RoutingDestination[];
-  /** `workspaces.config_version` when this was read; the commit guard compares it (src/orders/sequencer.ts). */
+  /** `workspaces.config_version` when this was read; the outbox's guard compares it (src/orders/outbox.ts). */
   configVersion: number;
 }
 
@@ -62,4 +62,22 @@ export async function reloadIngestConfig(env: Env, sourceId: string): Promise<In
 /** Drops this isolate's entry for a source, so the next callback reads it from D1 again. */
 export function forgetIngestConfig(sourceId: string): void {
   cache.delete(sourceId);
+}
+
+/** A refusal decided on cached config is checked against D1 at most this often per source. */
+const RECHECK_EVERY_MS = 1000;
+const lastRecheck = new Map<string, number>();
+
+/**
+ * Whether a refusal decided on this isolate's cached config (a bad signature, an address not
+ * on the allowlist, the rate limit) may be checked against a fresh read now. The first one
+ * after a change is (a secret rotated a moment ago is honoured at once); a flood of forged
+ * requests costs one D1 read per source per second in an isolate, not one per request.
+ */
+export function mayRecheck(sourceId: string, now = Date.now()): boolean {
+  const last = lastRecheck.get(sourceId);
+  if (last !== undefined && now - last < RECHECK_EVERY_MS) return false;
+  if (lastRecheck.size >= MAX_ENTRIES) lastRecheck.delete(lastRecheck.keys().next().value!);
+  lastRecheck.set(sourceId, now);
+  return true;
 }

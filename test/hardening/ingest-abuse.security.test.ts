@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { mockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, createSource, createWorkspace, hmacHex, ingestPath } from "../support/relay";
+import { postIngest } from "../ingest/providers/helpers";
+import { api, atoshipEvent, atoshipWorkspace, createDestination, createSource, createWorkspace, eventually, hmacHex, ingestPath, postAtoship } from "../support/relay";
 import { isErrorEnvelope, rsaSigner } from "./helpers";
 
 async function signedPost(source: { ingest_url: string; secret?: string }, raw: string, headers: Record<string, string> = {}) {
@@ -210,5 +211,38 @@ describe("replay window of timestamped signatures (ShipEngine RSA)", () => {
     expect(await endpoint.waitForRequests(1)).toHaveLength(1);
     const deliveries = await api("GET", `/v1/deliveries?event=${first.json.event_ids[0]}`, { token: key });
     expect(deliveries.json.data).toHaveLength(1);
+  });
+});
+
+describe("refusals are folded: bounded rows whatever the flood (CONTRACT.md, Additions)", () => {
+  it("30 forged callbacks in a minute leave one row with count 30, its first and last time, and a sample without secrets", async () => {
+    const { key, source } = await atoshipWorkspace("fold-forged");
+    const raw = JSON.stringify(atoshipEvent({ data: { order_id: "ord_fold" } }));
+    const answers = [];
+    for (let i = 0; i < 30; i++) {
+      answers.push(await postIngest(ingestPath(source), raw, { headers: { "x-atoship-signature": `sha256=${"0".repeat(63)}${i % 10}`, authorization: "Bearer should-not-be-kept" } }));
+    }
+    expect(answers.every((a) => a.status === 401 && a.json.error.code === "invalid_signature")).toBe(true);
+    const rows = await eventually(async () => {
+      const log = await api("GET", `/v1/ingest-log?source=${source.id}`, { token: key });
+      const rejected = log.json.data.filter((r: any) => r.reason === "invalid_signature");
+      return rejected.reduce((n: number, r: any) => n + r.count, 0) === 30 ? rejected : undefined;
+    });
+    // One row per minute: a run that straddles a minute boundary leaves two.
+    expect(rows.length).toBeLessThanOrEqual(2);
+    for (const r of rows) {
+      expect(Date.parse(r.last_at)).toBeGreaterThanOrEqual(Date.parse(r.first_at));
+      expect(r.first_at).toBe(r.at);
+      expect(r.detail.headers["content-type"]).toBe("application/json");
+      expect(JSON.stringify(r.detail)).not.toMatch(/should-not-be-kept|x-atoship-signature/);
+    }
+  });
+
+  it("an accepted request keeps its own row with count 1", async () => {
+    const { key, source } = await atoshipWorkspace("fold-accepted");
+    expect((await postAtoship(source, atoshipEvent({ data: { order_id: "ord_fold_ok" } }))).status).toBe(200);
+    const [row] = (await api("GET", `/v1/ingest-log?source=${source.id}`, { token: key })).json.data;
+    expect(row).toMatchObject({ result: "accepted", count: 1 });
+    expect(row.last_at).toBe(row.first_at);
   });
 });

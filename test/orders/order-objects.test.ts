@@ -4,7 +4,7 @@ import { orderShards } from "../../src/lib/config";
 import { sequencerName } from "../../src/orders/identity";
 import type { OrderSequencer } from "../../src/orders/sequencer";
 import { handleIngest } from "../../src/ingest/route";
-import { atoshipEvent, atoshipWorkspace, BASE, hmacHex, ingestPath, postAtoship } from "../support/relay";
+import { atoshipEvent, atoshipWorkspace, BASE, hmacHex, ingestPath, postAtoship, eventually } from "../support/relay";
 
 /** Two order references of this workspace that land on the same order object. */
 function collidingOrders(workspaceId: string, shards: number): [string, string] {
@@ -17,8 +17,10 @@ function collidingOrders(workspaceId: string, shards: number): [string, string] 
   throw new Error("no colliding order reference found");
 }
 
+/** The event's sequence as D1 stores it, once the order object's outbox has written it. */
 async function sequenceOf(eventId: string): Promise<number | null> {
-  return (await env.DB.prepare("SELECT sequence FROM events WHERE id = ?").bind(eventId).first<{ sequence: number | null }>())!.sequence;
+  const row = await eventually(() => env.DB.prepare("SELECT sequence FROM events WHERE id = ?").bind(eventId).first<{ sequence: number | null }>());
+  return row.sequence;
 }
 
 describe("order objects: sharding by order key (ORDER_SHARDS)", () => {
@@ -105,7 +107,7 @@ describe("order objects: sharding by order key (ORDER_SHARDS)", () => {
     const post = async (payload: unknown) => {
       const raw = JSON.stringify(payload);
       const headers = { "content-type": "application/json", "x-atoship-signature": `sha256=${await hmacHex(source.secret!, raw)}` };
-      const res = await handleIngest(perOrder, new Request(BASE + ingestPath(source), { method: "POST", body: raw, headers }), source.id, undefined);
+      const res = await handleIngest(perOrder, new Request(BASE + ingestPath(source), { method: "POST", body: raw, headers }), source.id, undefined, { waitUntil: (p) => void p });
       return { status: res.status, json: (await res.json()) as { event_ids: string[]; duplicate: boolean } };
     };
     const first = await post(atoshipEvent({ data: { order_id: "ord_own_object", label_id: "lbl_1" } }));
