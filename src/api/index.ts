@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../lib/errors";
+import { idempotency } from "../idempotency";
 import { limitJsonDepth } from "../lib/json-depth";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
@@ -52,6 +53,8 @@ export function createManagementApi() {
   });
   // After auth, so a stranger's body is never even read.
   app.use("/v1/*", limitJsonDepth());
+  // After auth too: a key is scoped to the caller's workspace (the admin token's for /v1/workspaces).
+  app.use("/v1/*", idempotency());
 
   registerWorkspaceRoutes(app);
   registerSourceRoutes(app);
