@@ -1,5 +1,6 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../src/app";
 import { purgeExpired } from "../../src/housekeeping";
 import { mockEndpoint } from "../support/mock";
 import { ADMIN_TOKEN, api, createWorkspace } from "../support/relay";
@@ -87,7 +88,32 @@ describe("Idempotency-Key", () => {
     expect(again.json.api_key).toBe(first.json.api_key);
   });
 
-  it("a stored error answer is replayed too; a 5xx is not kept", async () => {
+  it("without ENCRYPTION_KEY a reply holding a secret is answered but never stored", async () => {
+    const app = createApp();
+    const noKey = { ...env, ENCRYPTION_KEY: "" } as Env;
+    const idem = `nokey-${crypto.randomUUID()}`;
+    const post = async () => {
+      const res = await app.request(
+        "/v1/workspaces",
+        {
+          method: "POST",
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json", "idempotency-key": idem },
+          body: JSON.stringify({ name: "idem-no-key" }),
+        },
+        noKey,
+      );
+      return { status: res.status, replayed: res.headers.get("idempotent-replayed"), json: (await res.json()) as { id: string } };
+    };
+    const first = await post();
+    expect(first.status).toBe(201);
+    expect(await row(idem)).toBeNull();
+    const again = await post();
+    expect(again.status).toBe(201);
+    expect(again.replayed).toBeNull();
+    expect(again.json.id).not.toBe(first.json.id);
+  });
+
+  it("an error answer (404) is stored and replayed too", async () => {
     const { key } = await createWorkspace("idem-error");
     const headers = { "idempotency-key": `err-${crypto.randomUUID()}` };
     const first = await api("POST", "/v1/destinations/dst_nope/test", { token: key, headers });
