@@ -10,8 +10,8 @@ import { tsImport } from "tsx/esm/api";
 
 const root = path.resolve(import.meta.dirname, "..");
 const out = path.join(root, "docs", "openapi.json");
-const { createManagementApi, OPENAPI_CONFIG } = await tsImport("../src/api/index.ts", import.meta.url);
-const text = `${JSON.stringify(createManagementApi().getOpenAPI31Document(OPENAPI_CONFIG), null, 2)}\n`;
+const { createManagementApi, openApiDocument } = await tsImport("../src/api/index.ts", import.meta.url);
+const text = `${JSON.stringify(openApiDocument(createManagementApi()), null, 2)}\n`;
 
 if (process.argv.includes("--check")) {
   const committed = fs.existsSync(out) ? fs.readFileSync(out, "utf8") : "";

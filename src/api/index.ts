@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../lib/errors";
 import { idempotency } from "../idempotency";
+import { withIdempotencyKeys } from "../idempotency/openapi";
 import { limitJsonDepth } from "../lib/json-depth";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
@@ -76,8 +77,13 @@ export function createManagementApi() {
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });
-  app.doc31("/v1/openapi.json", OPENAPI_CONFIG);
+  app.get("/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
+}
+
+/** The document served at /v1/openapi.json (and written to docs/openapi.json by `npm run openapi`). */
+export function openApiDocument(app: ReturnType<typeof createRouter>) {
+  return withIdempotencyKeys(app.getOpenAPI31Document(OPENAPI_CONFIG));
 }
 
 /** The document's head; `npm run openapi` writes the same document to docs/openapi.json. */

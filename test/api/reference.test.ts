@@ -33,6 +33,16 @@ describe("the API reference", () => {
     expect(doc.components.schemas.CanonicalEvent.required).toContain("type");
   });
 
+  it("every POST is described with its Idempotency-Key header and the 409/422 it can answer", async () => {
+    const doc = (await api("GET", "/v1/openapi.json")).json;
+    const posts = Object.entries(doc.paths as Record<string, { post?: any }>).filter(([, item]) => item.post);
+    expect(posts.length).toBeGreaterThan(5);
+    for (const [path, { post }] of posts) {
+      expect(post.parameters?.some((p: { name: string; in: string }) => p.name === "Idempotency-Key" && p.in === "header"), path).toBe(true);
+      expect(Object.keys(post.responses), path).toEqual(expect.arrayContaining(["409", "422"]));
+    }
+  });
+
   it("docs/openapi.json is the document the code serves", async () => {
     const served = (await api("GET", "/v1/openapi.json")).json;
     expect(served, "docs/openapi.json is out of date: run `npm run openapi` and commit docs/openapi.json").toEqual(committed);
