@@ -35,7 +35,8 @@ type Issue = { code: string; path: PropertyKey[]; keys?: string[]; errors?: Issu
 
 /**
  * The dotted paths of the keys a strict schema refused (`retry.max_attemps`). A union that
- * failed in every branch counts a branch whose only complaints are unknown keys.
+ * failed in every branch counts a branch whose only complaints are unknown keys, else the
+ * unknown keys all its branches share.
  */
 export function unknownFields(issues: readonly Issue[], base: PropertyKey[] = []): string[] {
   const out: string[] = [];
@@ -43,9 +44,14 @@ export function unknownFields(issues: readonly Issue[], base: PropertyKey[] = []
     const path = [...base, ...issue.path];
     if (issue.code === "unrecognized_keys") {
       for (const key of issue.keys ?? []) out.push([...path, key].map(String).join("."));
-    } else if (issue.code === "invalid_union") {
-      const branch = issue.errors?.find((b) => b.length > 0 && b.every((i) => i.code === "unrecognized_keys"));
+    } else if (issue.code === "invalid_union" && issue.errors?.length) {
+      // A branch whose only complaint is unknown keys is the one meant; else the keys every branch refuses.
+      const branch = issue.errors.find((b) => b.length > 0 && b.every((i) => i.code === "unrecognized_keys"));
       if (branch) out.push(...unknownFields(branch, path));
+      else {
+        const [first, ...rest] = issue.errors.map((b) => unknownFields(b, path));
+        out.push(...first!.filter((f) => rest.every((r) => r.includes(f))));
+      }
     }
   }
   return out;

@@ -35,6 +35,25 @@ describe("unknown fields in a /v1 body", () => {
     }
   });
 
+  it("every body route the API describes refuses an unknown top-level field (routes added later included)", async () => {
+    const { key } = await createWorkspace("unknown-fields-every-route");
+    const doc = (await api("GET", "/v1/openapi.json")).json;
+    const checked: string[] = [];
+    for (const [path, item] of Object.entries(doc.paths as Record<string, Record<string, any>>)) {
+      for (const [method, op] of Object.entries(item)) {
+        if (!op?.requestBody) continue;
+        const admin = op.security?.some((s: Record<string, unknown>) => "adminToken" in s);
+        const target = path.replace(/\{[^}]+\}/g, "x_01");
+        const r = await api(method.toUpperCase(), target, { token: admin ? ADMIN_TOKEN : key, body: { zz_not_a_field: 1 } });
+        expect(r.status, `${method.toUpperCase()} ${path}: ${r.text}`).toBe(400);
+        expect(r.json.error.code, `${method.toUpperCase()} ${path}`).toBe("unknown_field");
+        expect(r.json.error.message).toContain("zz_not_a_field");
+        checked.push(`${method} ${path}`);
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(8);
+  });
+
   it("maps keep their own keys: custom headers, a destination filter, adapter settings", async () => {
     const { key } = await createWorkspace("unknown-fields-maps");
     const dest = await api("POST", "/v1/destinations", {
