@@ -62,7 +62,8 @@ export function idempotency(): MiddlewareHandler<AppEnv> {
         if (!ring) throw apiError("not_configured", "ENCRYPTION_KEY is not set; the stored answer cannot be read");
         body = await decryptString(ring, stored.body_enc);
       }
-      return new Response(body, {
+      // A stored 204 has no body to give back (a Response refuses one).
+      return new Response(stored.status === 204 ? null : body, {
         status: stored.status,
         headers: { "content-type": "application/json; charset=utf-8", "idempotent-replayed": "true" },
       });
