@@ -1,3 +1,4 @@
+import { Scalar } from "@scalar/hono-api-reference";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
@@ -24,7 +25,9 @@ export function createApp() {
   });
   // Touches no storage: the load balancer's probe and the benchmark's ceiling.
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.get("/", (c) => c.json({ name: "shiprelay", docs: "/v1/openapi.json", health: "/healthz" }));
+  app.get("/", (c) => c.json({ name: "shiprelay", docs: "/docs", openapi: "/v1/openapi.json", console: "/dashboard", health: "/healthz" }));
+  // The interactive API reference (Scalar), drawn from the same document the API serves.
+  app.get("/docs", Scalar({ url: "/v1/openapi.json", pageTitle: "shiprelay API reference" }));
   app.route("/", ingestRoutes);
   app.route("/", createManagementApi());
   app.use(

@@ -2,7 +2,7 @@ import { createApp } from "./app";
 import { consumeDeadLetters } from "./delivery/dead-letters";
 import { consumeDeliveries } from "./delivery/consumer";
 import { consumeJobs } from "./jobs/consumer";
-import { runHousekeeping } from "./housekeeping";
+import { runCron } from "./housekeeping/last-run";
 import { RateLimiter } from "./limits/rate-limiter";
 import { OrderSequencer } from "./orders/sequencer";
 
@@ -18,6 +18,6 @@ export default {
     return consumeDeadLetters(batch, env);
   },
   async scheduled(controller, env, ctx) {
-    ctx.waitUntil(runHousekeeping(env, controller.scheduledTime));
+    ctx.waitUntil(runCron(env, controller.scheduledTime));
   },
 } satisfies ExportedHandler<Env, unknown>;

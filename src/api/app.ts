@@ -10,12 +10,18 @@ export type AppContext = Context<AppEnv>;
 
 /**
  * An OpenAPIHono whose request validation failures become the contract's 400 envelope,
- * naming the field that is wrong.
+ * naming the field that is wrong — or, when the body carries fields the route does not
+ * know (a misspelt `"retrys"`), `400 unknown_field` naming every one of them: silently
+ * dropping an option would save something other than what was asked.
  */
 export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
+        const unknown = unknownFields(result.error.issues);
+        if (unknown.length) {
+          throw badRequest(`unknown field${unknown.length > 1 ? "s" : ""}: ${unknown.join(", ")}`, "unknown_field");
+        }
         const issue = result.error.issues[0];
         const field = issue?.path.length ? issue.path.join(".") : undefined;
         const message = issue ? (field ? `${field}: ${issue.message}` : issue.message) : "invalid request";
@@ -23,6 +29,32 @@ export function createRouter() {
       }
     },
   });
+}
+
+type Issue = { code: string; path: PropertyKey[]; keys?: string[]; errors?: Issue[][] };
+
+/**
+ * The dotted paths of the keys a strict schema refused (`retry.max_attemps`). A union that
+ * failed in every branch counts a branch whose only complaints are unknown keys, else the
+ * unknown keys all its branches share.
+ */
+export function unknownFields(issues: readonly Issue[], base: PropertyKey[] = []): string[] {
+  const out: string[] = [];
+  for (const issue of issues) {
+    const path = [...base, ...issue.path];
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys ?? []) out.push([...path, key].map(String).join("."));
+    } else if (issue.code === "invalid_union" && issue.errors?.length) {
+      // A branch whose only complaint is unknown keys is the one meant; else the keys every branch refuses.
+      const branch = issue.errors.find((b) => b.length > 0 && b.every((i) => i.code === "unrecognized_keys"));
+      if (branch) out.push(...unknownFields(branch, path));
+      else {
+        const [first, ...rest] = issue.errors.map((b) => unknownFields(b, path));
+        out.push(...first!.filter((f) => rest.every((r) => r.includes(f))));
+      }
+    }
+  }
+  return out;
 }
 
 /**

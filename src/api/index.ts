@@ -1,6 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../lib/errors";
+import { idempotency } from "../idempotency";
+import { withIdempotencyKeys } from "../idempotency/openapi";
 import { limitJsonDepth } from "../lib/json-depth";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
@@ -11,6 +13,8 @@ import { registerIngestLogRoutes } from "./ingest-log";
 import { registerReplayRoutes } from "./replays";
 import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
+import { registerStatusRoute } from "./status";
+import { registerWebhookDocs } from "./webhooks";
 import { registerWorkspaceRoutes } from "./workspaces";
 
 /** Management request bodies are at most 256 KiB, counted as read (a declared length is not trusted alone). */
@@ -32,6 +36,9 @@ function requireJsonBody(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/** Routes the operator's ADMIN_TOKEN opens (not a workspace API key). */
+const ADMIN_PATHS = new Set(["/v1/workspaces", "/v1/status"]);
+
 /** The management API (`/v1`): one OpenAPIHono app, described at `/v1/openapi.json`. */
 export function createManagementApi() {
   const app = createRouter();
@@ -46,12 +53,15 @@ export function createManagementApi() {
     }),
   );
   app.use("/v1/workspaces", adminAuth());
+  app.use("/v1/status", adminAuth());
   app.use("/v1/*", async (c, next) => {
-    if (c.req.path === "/v1/workspaces" || c.req.path === "/v1/openapi.json") return next();
+    if (ADMIN_PATHS.has(c.req.path) || c.req.path === "/v1/openapi.json") return next();
     return workspaceAuth()(c, next);
   });
   // After auth, so a stranger's body is never even read.
   app.use("/v1/*", limitJsonDepth());
+  // After auth too: a key is scoped to the caller's workspace (the admin token's for /v1/workspaces).
+  app.use("/v1/*", idempotency());
 
   registerWorkspaceRoutes(app);
   registerSourceRoutes(app);
@@ -62,16 +72,30 @@ export function createManagementApi() {
   registerReplayRoutes(app);
   registerRegistrationRoutes(app);
 
+  registerStatusRoute(app);
+  registerWebhookDocs(app);
+
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });
-  app.doc31("/v1/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "shiprelay management API",
-      version: "1.0.0",
-      description: "Webhook relay for shipping events: sources, destinations, events, deliveries, logs.",
-    },
-    security: [{ apiKey: [] }],
-  });
+  app.get("/v1/openapi.json", (c) => c.json(openApiDocument(app)));
   return app;
 }
+
+/** The document served at /v1/openapi.json (and written to docs/openapi.json by `npm run openapi`). */
+export function openApiDocument(app: ReturnType<typeof createRouter>) {
+  return withIdempotencyKeys(app.getOpenAPI31Document(OPENAPI_CONFIG));
+}
+
+/** The document's head; `npm run openapi` writes the same document to docs/openapi.json. */
+export const OPENAPI_CONFIG = {
+  openapi: "3.1.0",
+  info: {
+    title: "shiprelay management API",
+    version: "1.0.0",
+    description:
+      "Webhook relay for shipping events: sources, destinations, events, deliveries, logs. " +
+      "Every POST takes an `Idempotency-Key` header (24 h, per workspace); unknown body fields are 400 unknown_field. " +
+      "The `webhooks` section lists the events the relay sends to your destinations.",
+  },
+  security: [{ apiKey: [] }],
+};

@@ -42,5 +42,11 @@ export function jsonBody<T extends z.ZodType>(schema: T, required = true) {
   return { required, content: { "application/json": { schema } } };
 }
 
+/**
+ * For a POST that takes no options: an empty (or absent) body, so a field sent anyway is
+ * 400 unknown_field instead of silently ignored.
+ */
+export const noOptionsBody = () => jsonBody(z.strictObject({}).openapi("NoOptions", { description: "no options: send no body, or {}" }), false);
+
 export const idParam = (prefix: string) =>
   z.object({ id: z.string().min(1).max(100).openapi({ param: { name: "id", in: "path" }, example: `${prefix}_01j…` }) });

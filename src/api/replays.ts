@@ -14,6 +14,7 @@ const replayRequestSchema = timeRangeSchema
       .default("failed")
       .openapi({ description: "Which deliveries to re-send: failed (dead-lettered, the default) or succeeded" }),
   })
+  .strict()
   .openapi("ReplayRequest");
 
 const replayCreatedSchema = z.object({ id: z.string(), queued: z.number() }).openapi("ReplayQueued");

@@ -6,7 +6,7 @@ import { newId, randomToken } from "../lib/ids";
 import type { createRouter } from "./app";
 import { errorResponses, jsonBody } from "./openapi";
 
-const createWorkspaceSchema = z.object({ name: z.string().trim().min(1).max(100) }).openapi("CreateWorkspace");
+const createWorkspaceSchema = z.strictObject({ name: z.string().trim().min(1).max(100) }).openapi("CreateWorkspace");
 const workspaceCreatedSchema = z
   .object({ id: z.string(), name: z.string(), api_key: z.string(), created_at: z.string() })
   .openapi("WorkspaceCreated");

@@ -95,6 +95,7 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
                   </a>{" "}
                 </>
               ))}
+              <a href="/docs">API reference</a>
             </nav>
             <div class="ws">
               <span>

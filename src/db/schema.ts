@@ -338,3 +338,37 @@ export const deadLetters = sqliteTable("dead_letters", {
   requeuedAt: integer("requeued_at"),
 });
 
+
+/**
+ * `Idempotency-Key` of POSTs under /v1 (src/idempotency/), one row per (scope, key): the scope
+ * is the workspace id, or `admin` for /v1/workspaces. A row whose `status` is null is a claim
+ * held by the request running it until `lockedUntil` (a crashed request's claim goes stale and
+ * may be taken over). Kept 24 h, then purged by housekeeping.
+ */
+export const idempotencyKeys = sqliteTable(
+  "idempotency_keys",
+  {
+    scope: text("scope").notNull(),
+    key: text("key").notNull(),
+    /** SHA-256 of the request (method, path and the body's canonical JSON). */
+    requestHash: text("request_hash").notNull(),
+    /** Random per claim, so the request that claimed the key knows it still holds it. */
+    claim: text("claim").notNull(),
+    lockedUntil: integer("locked_until").notNull(),
+    /** The stored answer; null while the first request runs. */
+    status: integer("status"),
+    /** The answer's body in clear, when it holds no secret. */
+    body: text("body"),
+    /** The answer's body sealed with the keyring, when it holds a secret shown once. */
+    bodyEnc: text("body_enc"),
+    createdAt: integer("created_at").notNull(),
+  },
+  (t) => [uniqueIndex("idempotency_keys_scope_key").on(t.scope, t.key), index("idempotency_keys_created").on(t.createdAt)],
+);
+
+/** Small operator facts, one row per name (the last cron run, for GET /v1/status). */
+export const relayState = sqliteTable("relay_state", {
+  name: text("name").primaryKey(),
+  value: text("value", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+  updatedAt: integer("updated_at").notNull(),
+});

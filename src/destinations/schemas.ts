@@ -4,7 +4,9 @@ import { MTLS_BINDING_PATTERN } from "../delivery/mtls";
 
 /**
  * What a destination may be created or updated with: the API validates request bodies with
- * these, and the domain functions take the parsed values.
+ * these, and the domain functions take the parsed values. Objects are strict (a misspelt
+ * option is 400 unknown_field, not silently dropped); `headers` and `filter` are maps whose
+ * keys are the caller's own, so they stay records.
  */
 
 const eventPattern = z
@@ -13,18 +15,18 @@ const eventPattern = z
 const headerName = z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,100}$/, "must be a valid header name");
 const authSchema = z
   .discriminatedUnion("type", [
-    z.object({ type: z.literal("basic"), username: z.string().min(1).max(200), password: z.string().min(1).max(500) }),
-    z.object({ type: z.literal("bearer"), token: z.string().min(1).max(2000) }),
+    z.strictObject({ type: z.literal("basic"), username: z.string().min(1).max(200), password: z.string().min(1).max(500) }),
+    z.strictObject({ type: z.literal("bearer"), token: z.string().min(1).max(2000) }),
   ])
   .openapi("DestinationAuth");
 const retrySchema = z
-  .object({
+  .strictObject({
     max_attempts: z.number().int().min(1).max(11).default(DEFAULT_MAX_ATTEMPTS),
     schedule_seconds: z.array(z.number().int().min(0).max(7 * 86_400)).min(1).max(10).default(DEFAULT_SCHEDULE_SECONDS),
   })
   .openapi("RetryPolicy");
 const autoDisableSchema = z
-  .object({
+  .strictObject({
     after_failed_deliveries: z
       .number()
       .int()
@@ -70,9 +72,9 @@ const destinationFields = {
   verify: z.boolean().optional().openapi({ description: "Send a test event first; refuse to save (422) unless it is acknowledged 2xx" }),
 };
 
-export const createDestinationSchema = z.object(destinationFields).openapi("CreateDestination");
+export const createDestinationSchema = z.strictObject(destinationFields).openapi("CreateDestination");
 export const updateDestinationSchema = z
-  .object({ ...destinationFields, url: destinationFields.url.optional() })
+  .strictObject({ ...destinationFields, url: destinationFields.url.optional() })
   .openapi("UpdateDestination");
 
 export type CreateDestinationInput = z.infer<typeof createDestinationSchema>;

@@ -2,9 +2,11 @@ import { deleteAttemptsOfExpiredStatement } from "../db/attempts";
 import { deleteDeadLettersBefore } from "../db/dead-letters";
 import { deleteExpiredStatement, expiredDeliveryIds } from "../db/deliveries-pages";
 import { purgeEvents } from "../db/events";
+import { deleteKeysBefore } from "../db/idempotency-keys";
 import { purgeIngestLog } from "../db/ingest-log";
 import { deleteDoneBefore } from "../db/replays";
 import { listWorkspaceIds } from "../db/workspaces";
+import { IDEMPOTENCY_TTL_MS } from "../idempotency";
 import { retentionDays } from "../lib/config";
 
 const DAY_MS = 86_400_000;
@@ -22,6 +24,7 @@ export interface PurgeReport {
   ingest_log: number;
   dead_letters: number;
   replays: number;
+  idempotency_keys: number;
 }
 
 /**
@@ -84,5 +87,8 @@ export async function purgeExpired(env: Env, now: number, opts: PurgeOptions = {
   const deadLetters = await drain(false, (_ws, limit) => deleteDeadLettersBefore(db, cutoff, limit));
   const replays = await drain(false, (_ws, limit) => deleteDoneBefore(db, cutoff, limit));
 
-  return { deliveries, events, ingest_log: ingestLog, dead_letters: deadLetters, replays };
+  // Idempotency keys are kept 24 h whatever RETENTION_DAYS says (CONTRACT.md, Additions).
+  const idempotencyKeys = await drain(false, (_ws, limit) => deleteKeysBefore(db, now - IDEMPOTENCY_TTL_MS, limit));
+
+  return { deliveries, events, ingest_log: ingestLog, dead_letters: deadLetters, replays, idempotency_keys: idempotencyKeys };
 }

@@ -1,12 +1,32 @@
 import { z } from "@hono/zod-openapi";
-import { verificationSchema } from "../db/source-shapes";
+import {
+  basicVerificationSchema,
+  clientCertVerificationSchema,
+  headerVerificationSchema,
+  hmacVerificationSchema,
+  noneVerificationSchema,
+  rsaJwksVerificationSchema,
+  urlTokenVerificationSchema,
+} from "../db/source-shapes";
 import { PROVIDERS } from "../events/canonical";
 import { isValidCidr } from "../lib/cidr";
 
 /**
  * What a source may be created, updated or rotated with: the API validates request bodies
- * with these, and the domain functions take the parsed values.
+ * with these, and the domain functions take the parsed values. Objects are strict (a misspelt
+ * option is 400 unknown_field); `settings` is the adapter's own map, so it stays a record.
  */
+
+/** The stored verification shapes (db/source-shapes.ts), strict as a request takes them. */
+const verificationSchema = z.discriminatedUnion("type", [
+  hmacVerificationSchema.strict(),
+  basicVerificationSchema.strict(),
+  headerVerificationSchema.strict(),
+  urlTokenVerificationSchema.strict(),
+  rsaJwksVerificationSchema.strict(),
+  clientCertVerificationSchema.extend({ header: clientCertVerificationSchema.shape.header.unwrap().strict().optional() }).strict(),
+  noneVerificationSchema.strict(),
+]);
 
 const secretOnlySchema = z
   .object({ secret: z.string().min(1).max(500) })
@@ -14,7 +34,7 @@ const secretOnlySchema = z
   .openapi({ description: "Just the provider-issued secret; the provider preset fills in the rest" });
 
 const credentialsSchema = z
-  .object({
+  .strictObject({
     api_key: z.string().min(1).max(500),
     api_secret: z.string().min(1).max(500).optional(),
     api_base_url: z.url().optional(),
@@ -32,11 +52,11 @@ const sourceFields = {
   ip_allowlist: z.array(cidrSchema).max(100).nullable().optional(),
 };
 
-export const createSourceSchema = z.object({ ...sourceFields, provider: z.enum(PROVIDERS) }).openapi("CreateSource");
+export const createSourceSchema = z.strictObject({ ...sourceFields, provider: z.enum(PROVIDERS) }).openapi("CreateSource");
 export const updateSourceSchema = z
-  .object({ ...sourceFields, name: sourceFields.name.optional() })
+  .strictObject({ ...sourceFields, name: sourceFields.name.optional() })
   .openapi("UpdateSource");
-export const rotateSourceSchema = z.object({ secret: z.string().min(1).max(500).optional() }).openapi("RotateSourceSecret");
+export const rotateSourceSchema = z.strictObject({ secret: z.string().min(1).max(500).optional() }).openapi("RotateSourceSecret");
 
 export type CreateSourceInput = z.infer<typeof createSourceSchema>;
 export type UpdateSourceInput = z.infer<typeof updateSourceSchema>;

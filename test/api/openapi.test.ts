@@ -19,6 +19,7 @@ const NOT_DESCRIBED: Array<{ match: (method: string, path: string) => boolean; w
   { match: (_m, p) => p === "/v1/openapi.json", why: "the description itself" },
   { match: (_m, p) => p === "/dashboard" || p.startsWith("/dashboard/"), why: "HTML pages for people, not an API" },
   { match: (m, p) => m === "GET" && (p === "/" || p === "/healthz"), why: "service index and the load balancer's probe" },
+  { match: (m, p) => m === "GET" && p === "/docs", why: "the reference page that renders this description" },
   { match: (m, p) => m === "POST" && p.startsWith("/in/"), why: "the provider-facing ingest route: each provider's own format" },
 ];
 

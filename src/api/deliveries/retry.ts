@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { retryDelivery } from "../../delivery/requeue";
 import type { createRouter } from "../app";
-import { errorResponses, idParam } from "../openapi";
+import { errorResponses, idParam, noOptionsBody } from "../openapi";
 import { deliverySchema, deliveryView, tags } from "./view";
 
 const route = createRoute({
@@ -9,10 +9,10 @@ const route = createRoute({
   path: "/v1/deliveries/{id}/retry",
   tags,
   summary: "Send it again now (also after failed); one more attempt",
-  request: { params: idParam("dlv") },
+  request: { params: idParam("dlv"), body: noOptionsBody() },
   responses: {
     202: { description: "queued", content: { "application/json": { schema: deliverySchema } } },
-    ...errorResponses(401, 404),
+    ...errorResponses(400, 401, 404),
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { rotateSigningSecret } from "../../destinations/rotate";
 import type { createRouter } from "../app";
-import { errorResponses } from "../openapi";
+import { errorResponses, noOptionsBody } from "../openapi";
 import { DestinationId, destinationSchema, destinationView, jsonResponse, tags } from "./view";
 
 const route = createRoute({
@@ -9,8 +9,8 @@ const route = createRoute({
   path: "/v1/destinations/{id}/rotate-secret",
   tags,
   summary: "New signing secret; for 24 h deliveries carry both signatures",
-  request: { params: DestinationId },
-  responses: { 200: jsonResponse(destinationSchema, "the destination with its new signing_secret"), ...errorResponses(401, 404, 503) },
+  request: { params: DestinationId, body: noOptionsBody() },
+  responses: { 200: jsonResponse(destinationSchema, "the destination with its new signing_secret"), ...errorResponses(400, 401, 404, 503) },
 });
 
 export function registerRotateDestinationSecret(app: ReturnType<typeof createRouter>) {

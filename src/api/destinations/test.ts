@@ -5,7 +5,7 @@ import { sendDestinationTest } from "../../destinations/test-ping";
 import { requireKeyring } from "../../lib/config";
 import { notFound } from "../../lib/errors";
 import type { createRouter } from "../app";
-import { errorResponses } from "../openapi";
+import { errorResponses, noOptionsBody } from "../openapi";
 import { DestinationId, jsonResponse, tags } from "./view";
 
 const attemptSchema = z
@@ -23,10 +23,10 @@ const route = createRoute({
   path: "/v1/destinations/{id}/test",
   tags,
   summary: "Send a test event (livemode false) now and report the endpoint's answer",
-  request: { params: DestinationId },
+  request: { params: DestinationId, body: noOptionsBody() },
   responses: {
     200: jsonResponse(attemptSchema.extend({ payload: z.unknown() }), "the attempt, also when the endpoint failed"),
-    ...errorResponses(401, 404, 503),
+    ...errorResponses(400, 401, 404, 503),
   },
 });
 

@@ -4,7 +4,7 @@ import { idParam } from "../openapi";
 /** The request and response shapes of provider registration (`/v1/sources/{id}/register`, `…/webhooks`). */
 
 export const registerBodySchema = z
-  .object({
+  .strictObject({
     events: z
       .array(z.string().trim().min(1).max(100))
       .min(1)
