@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import pkg from "../../package.json";
 import { deliveryBacklog } from "../db/deliveries-backlog";
 import { appliedMigrations } from "../db/relay-state";
+import { outboxBacklog } from "../orders/backlog-summary";
 import { lastCronRun } from "../housekeeping/last-run";
 import { configOf } from "../lib/config";
 import type { createRouter } from "./app";
@@ -25,7 +26,17 @@ const statusSchema = z
       oldest_open_age_seconds: z.number().nullable(),
       waiting_on_inactive_destination: z.number().openapi({ description: "open, but their destination is paused or disabled" }),
     }),
-    outbox: z.null().openapi({ description: "the order objects' outbox backlog (not measured yet)" }),
+    outbox: z
+      .object({
+        objects_with_backlog: z.number().openapi({ description: "order objects that reported entries waiting or set aside" }),
+        waiting: z.number().openapi({ description: "accepted events not yet in D1 and on the queue, as last reported" }),
+        set_aside: z.number().openapi({ description: "entries D1 refused every time, kept in their object for the operator" }),
+        oldest_waiting_at: z.string().nullable(),
+      })
+      .openapi({
+        description:
+          "the order objects' outbox backlog, as the objects report it once D1 takes their writes again (a healthy object reports nothing)",
+      }),
     last_cron_run: z
       .object({ scheduled_at: z.string(), finished_at: z.string(), ok: z.boolean(), error: z.string().optional() })
       .nullable(),
@@ -73,8 +84,7 @@ export function registerStatusRoute(app: ReturnType<typeof createRouter>) {
           oldest_open_age_seconds: oldest === null ? null : Math.max(0, Math.round((now - oldest) / 1000)),
           waiting_on_inactive_destination: backlog.waiting_on_inactive_destination,
         },
-        // The order objects' outbox (issue #16) is the lead's: filled in when it exists.
-        outbox: null,
+        outbox: await outboxBacklog(c.env.DB),
         last_cron_run: cron,
         config: configInForce(c.env),
       },

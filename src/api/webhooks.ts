@@ -7,6 +7,8 @@ const DESCRIPTIONS: Partial<Record<string, string>> = {
   "provider.unmapped": "A provider event with no canonical type yet; `data` holds what the provider sent.",
   "relay.destination.disabled": "The relay disabled one of your destinations (auto-disable); only to destinations subscribed to relay.*.",
   "relay.delivery.failed": "A delivery failed for good (every attempt spent); only to destinations subscribed to relay.*.",
+  "relay.outbox.delayed":
+    "Accepted events waited in an order object's outbox for a minute or more (D1 or the queue could not take them); sent once they could. Only to destinations subscribed to relay.*.",
 };
 
 /**

@@ -5,6 +5,7 @@ import { insertEventsStatements, insertPayloadsStatements, type EventRow } from 
 import { upsertIngestLogStatements, type IngestLogEntry } from "../db/ingest-log";
 import { configGuardStatement, isStaleConfig } from "../db/workspaces";
 import { enqueueDeliveries } from "../delivery/messages";
+import { reportBacklog } from "./backlog";
 import { fanOut } from "./fan-out";
 
 /**
@@ -56,6 +57,13 @@ export class Outbox {
   private again = false;
   private routing: WorkspaceRouting | undefined;
   private consecutiveFailures = 0;
+  /** When the current run of failed flushes began; null while healthy. */
+  private troubleSince: number | null = null;
+  /** This object's backlog is in relay_state (or may be: set aside entries, a restart mid-trouble). */
+  private reported = false;
+  /** What was last reported (entries waiting?, how many set aside), so an unchanged backlog is not rewritten. */
+  private lastReport = "";
+  private workspaceId: string | null = null;
   private readonly refusedAlone = new Map<string, number>();
 
   constructor(
@@ -97,8 +105,10 @@ export class Outbox {
           if (more) this.again = true;
         } while (this.again);
         this.consecutiveFailures = 0;
+        if (this.troubleSince !== null || this.reported) await this.report();
       } catch (err) {
         this.consecutiveFailures++;
+        this.troubleSince ??= Date.now();
         const delay = Math.min(1000 * 2 ** (this.consecutiveFailures - 1), MAX_BACKOFF_MS);
         console.error(JSON.stringify({ level: "error", msg: "outbox flush failed", retry_in_ms: delay, error: (err as Error).message }));
         await this.wakeAt(Date.now() + delay);
@@ -108,6 +118,26 @@ export class Outbox {
     })();
     this.ctx.waitUntil(this.running);
     return this.running;
+  }
+
+  /** Reports a backlog that has passed (or stays: entries set aside) once D1 takes it again. */
+  private async report() {
+    if (!this.workspaceId) return;
+    const state = this.state();
+    const report = `${state.waiting > 0}:${state.setAside}`;
+    if (this.troubleSince === null && report === this.lastReport) return;
+    try {
+      const outcome = await reportBacklog(
+        this.env,
+        { workspaceId: this.workspaceId, objectId: this.ctx.id.toString(), troubleSince: this.troubleSince, now: Date.now() },
+        state,
+      );
+      this.troubleSince = null;
+      this.reported = outcome === "reported";
+      this.lastReport = report;
+    } catch (err) {
+      console.error(JSON.stringify({ level: "error", msg: "outbox backlog not reported", error: (err as Error).message }));
+    }
   }
 
   /** How many entries wait, since when, and how many were set aside (diagnostics, tests, status). */
@@ -181,6 +211,7 @@ export class Outbox {
     const logs = entries.flatMap((e) => e.logs);
     const workspaceId = events[0]?.workspaceId ?? logs[0]?.workspaceId;
     if (!workspaceId) return;
+    this.workspaceId = workspaceId;
     let routing = events.length ? await this.currentRouting(workspaceId) : undefined;
     let plan = await this.statements(events, logs, routing);
     try {
@@ -261,6 +292,7 @@ export class Outbox {
     );
     this.pending.delete(key);
     this.refusedAlone.delete(key);
+    this.reported = true; // listed in relay_state with the next report
     console.error(JSON.stringify({ level: "error", msg: "outbox entry set aside", dedupe_key: key, error: (err as Error).message }));
   }
 }

@@ -69,7 +69,7 @@ describe("GET /v1/status", () => {
     expect(s.migrations.applied).toBeGreaterThan(0);
     expect(s.migrations.names).toContain("0000_init.sql");
     expect(s.deliveries).toMatchObject({ open: expect.any(Number), due: expect.any(Number), waiting_on_inactive_destination: expect.any(Number) });
-    expect(s.outbox).toBeNull();
+    expect(s.outbox).toMatchObject({ objects_with_backlog: expect.any(Number), waiting: expect.any(Number), set_aside: expect.any(Number) });
     expect(s.last_cron_run).toMatchObject({ scheduled_at: new Date(scheduledTime).toISOString(), ok: true });
     expect(s.config.RETENTION_DAYS).toBe(30);
     expect(s.config.ADMIN_TOKEN).toEqual({ set: true });
