@@ -3,11 +3,13 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_SCHEDULE_SECONDS,
   DEFAULT_TIMEOUT_MS,
+  countDestinations,
   insertDestination,
   type DestinationRow,
 } from "../db/destinations";
 import { newSigningSecret } from "../delivery/signing";
-import { requireKeyring } from "../lib/config";
+import { maxDestinationsPerWorkspace, requireKeyring } from "../lib/config";
+import { unprocessable } from "../lib/errors";
 import { encryptJson, encryptString } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { checkHeaders, checkMtls, checkSources, checkUrl } from "./checks";
@@ -23,6 +25,12 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
   checkMtls(env, body.mtls_certificate);
   const db = dbOf(env);
   await checkSources(db, workspaceId, body.sources);
+  // Checked before the insert, not in it: two creates racing at the limit may both pass,
+  // which overshoots by at most the concurrency of one workspace's own requests.
+  const limit = maxDestinationsPerWorkspace(env);
+  if ((await countDestinations(db, workspaceId)) >= limit) {
+    throw unprocessable("limit_exceeded", `a workspace holds at most ${limit} destinations (MAX_DESTINATIONS_PER_WORKSPACE); delete one first`);
+  }
   const ring = await requireKeyring(env);
   const signingSecret = newSigningSecret();
   const now = Date.now();
