@@ -35,6 +35,7 @@ export async function verifyRequest(input: VerifyInput): Promise<VerificationRes
       return verifyHmac(config, input);
     case "basic": {
       const auth = headers.get("authorization");
+      if (!config.password) return fail("invalid_credentials"); // never compare against a secret we do not hold
       if (!auth || !/^basic\s+/i.test(auth)) return fail("missing_credentials");
       let decoded: string;
       try {
@@ -47,6 +48,7 @@ export async function verifyRequest(input: VerifyInput): Promise<VerificationRes
     }
     case "header": {
       const got = headers.get(config.name);
+      if (!config.value) return fail("invalid_credentials");
       if (got === null) return fail("missing_credentials");
       return timingSafeEqualStrings(got, config.value) ? ok : fail("invalid_credentials");
     }
