@@ -34,7 +34,7 @@ export async function handleIngest(env: Env, request: Request, sourceId: string,
 
   const fresh = await reloadIngestConfig(env, sourceId);
   if (!fresh) return sourceNotFound();
-  const second = await acceptCallback(env, request, fresh, { pathToken, receivedAt, revalidate: false, rawBody: first.rawBody });
+  const second = await acceptCallback(env, request, fresh, { pathToken, receivedAt, revalidate: false, rawBody: first.rawBody, rawBytes: first.rawBytes });
   return answer(second.kind === "redo" ? { kind: "not_committed", message: "the event could not be stored; retry later" } : second);
 }
 
