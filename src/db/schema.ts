@@ -260,6 +260,17 @@ export const providerWebhooks = sqliteTable(
   (t) => [uniqueIndex("provider_webhooks_source_event").on(t.sourceId, t.event)],
 );
 
+/**
+ * A register/unregister call at work on a source: taken atomically before the provider is
+ * called, so two simultaneous calls never both subscribe. `claimed_until` lets a claim whose
+ * Worker died lapse on its own.
+ */
+export const registrationClaims = sqliteTable("registration_claims", {
+  sourceId: text("source_id").primaryKey(),
+  claimId: text("claim_id").notNull(),
+  claimedUntil: integer("claimed_until").notNull(),
+});
+
 /** Queue messages that exhausted the queue's own retries; kept for inspection and replay. */
 export const deadLetters = sqliteTable("dead_letters", {
   id: text("id").primaryKey(),

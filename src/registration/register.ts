@@ -4,6 +4,7 @@ import type { SourceConfig } from "../db/sources";
 import { allowInsecureDestinations } from "../lib/config";
 import { ApiError, badRequest, unprocessable } from "../lib/errors";
 import { outboundUrlProblem } from "../lib/url-safety";
+import { withRegistrationClaim } from "./claim";
 import { webhookApiFor } from "./provider-api";
 import { triggerStats } from "./stats";
 import { PartialRegistrationError, type ProviderWebhook, type RegistrationContext, type WebhookApi } from "./types";
@@ -49,11 +50,11 @@ function eventsToRegister(api: WebhookApi, requested: string[] | undefined, rows
  * provider confirms it, so when one fails, provider_webhooks already holds the ones before
  * it and the PartialRegistrationError names both sides.
  */
-export async function registerWebhooks(
-  ctx: RegistrationContext,
-  source: SourceConfig,
-  requested?: string[],
-): Promise<RegisterOutcome> {
+export function registerWebhooks(ctx: RegistrationContext, source: SourceConfig, requested?: string[]): Promise<RegisterOutcome> {
+  return withRegistrationClaim(ctx.env, source.id, () => registerClaimed(ctx, source, requested));
+}
+
+async function registerClaimed(ctx: RegistrationContext, source: SourceConfig, requested?: string[]): Promise<RegisterOutcome> {
   const api = webhookApiFor(ctx.env, source);
   const rows = await webhookRowsOf(dbOf(ctx.env), source.workspaceId, source.id);
   const events = eventsToRegister(api, requested, rows);
