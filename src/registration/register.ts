@@ -61,7 +61,7 @@ async function registerClaimed(ctx: RegistrationContext, source: SourceConfig, r
   const url = ingestUrlFor(ctx, source);
   // Registering http://localhost:8787/… (an API call made against `wrangler dev` without
   // PUBLIC_BASE_URL) would hand the provider a URL it can never reach.
-  const unreachable = outboundUrlProblem(url, { allowInsecure: allowInsecureDestinations(ctx.env) });
+  const unreachable = outboundUrlProblem(url, { allowInsecure: mayRegisterInsecureUrl(ctx.env, source) });
   if (unreachable) {
     throw unprocessable(
       "ingest_url_not_public",
@@ -91,6 +91,18 @@ async function registerClaimed(ctx: RegistrationContext, source: SourceConfig, r
     registered: done.length,
     webhooks: done.map((d) => ({ ...webhookView(d.row, stats, "active"), action: d.action })),
   };
+}
+
+/**
+ * ALLOW_INSECURE_DESTINATIONS says where the relay may send; it does not decide what a
+ * provider is told to call. An http:// or private ingest URL is registered only when, as
+ * well, the provider API itself is a local/insecure test endpoint (`credentials.api_base_url`
+ * that would not pass the public-https rule: the fake providers of `npm run dev` and the
+ * tests). A real provider is always handed a public https URL.
+ */
+function mayRegisterInsecureUrl(env: Env, source: SourceConfig): boolean {
+  const base = source.credentials?.api_base_url;
+  return allowInsecureDestinations(env) && !!base && outboundUrlProblem(base, { allowInsecure: false }) !== null;
 }
 
 async function registerOne(
