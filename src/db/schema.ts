@@ -153,6 +153,11 @@ export const deliveries = sqliteTable(
     nextAttemptAt: integer("next_attempt_at").notNull(),
     /** A consumer holds the delivery until this time; stops two consumers sending one delivery. */
     leaseUntil: integer("lease_until"),
+    /**
+     * A manual retry asked for while an attempt was in flight (under a lease): the attempt's
+     * record reopens the delivery and queues the next attempt. Cleared when an attempt is claimed.
+     */
+    retryRequestedAt: integer("retry_requested_at"),
     /** Last time a queue message was sent for it (the sweep re-enqueues stale ones). */
     enqueuedAt: integer("enqueued_at"),
     orderKey: text("order_key"),

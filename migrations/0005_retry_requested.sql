@@ -1,0 +1,1 @@
+ALTER TABLE `deliveries` ADD `retry_requested_at` integer;
