@@ -266,6 +266,38 @@ export const providerWebhooks = sqliteTable(
 );
 
 /**
+ * A pointer callback whose resource fetch failed for good on the jobs queue (its retries spent):
+ * kept until it is fetched or an operator discards it, retried by the housekeeping sweep
+ * (`next_try_at`, backing off) and on demand (src/ingest/pending-fetches.ts).
+ */
+export const pendingFetches = sqliteTable(
+  "pending_fetches",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    sourceId: text("source_id").notNull(),
+    /** The callback's ingest-log row (reason `pending_fetch`); one pending fetch per callback. */
+    ingestLogId: text("ingest_log_id").notNull(),
+    resourceUrl: text("resource_url").notNull(),
+    resourceType: text("resource_type").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    raw: text("raw").notNull(),
+    /** Fetches tried so far, the queue's included. */
+    attempts: integer("attempts").notNull(),
+    lastError: text("last_error"),
+    /** When the sweep tries again (ms); moved ahead while a try is queued. */
+    nextTryAt: integer("next_try_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [
+    uniqueIndex("pending_fetches_ingest_log").on(t.ingestLogId),
+    index("pending_fetches_workspace").on(t.workspaceId, t.createdAt),
+    index("pending_fetches_next_try").on(t.nextTryAt),
+  ],
+);
+
+/**
  * A register/unregister call at work on a source: taken atomically before the provider is
  * called, so two simultaneous calls never both subscribe. `claimed_until` lets a claim whose
  * Worker died lapse on its own.
