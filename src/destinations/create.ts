@@ -4,6 +4,7 @@ import {
   DEFAULT_SCHEDULE_SECONDS,
   DEFAULT_TIMEOUT_MS,
   countDestinations,
+  deleteDestination,
   insertDestination,
   type DestinationRow,
 } from "../db/destinations";
@@ -25,12 +26,10 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
   checkMtls(env, body.mtls_certificate);
   const db = dbOf(env);
   await checkSources(db, workspaceId, body.sources);
-  // Checked before the insert, not in it: two creates racing at the limit may both pass,
-  // which overshoots by at most the concurrency of one workspace's own requests.
   const limit = maxDestinationsPerWorkspace(env);
-  if ((await countDestinations(db, workspaceId)) >= limit) {
-    throw unprocessable("limit_exceeded", `a workspace holds at most ${limit} destinations (MAX_DESTINATIONS_PER_WORKSPACE); delete one first`);
-  }
+  const overLimit = () =>
+    unprocessable("limit_exceeded", `a workspace holds at most ${limit} destinations (MAX_DESTINATIONS_PER_WORKSPACE); delete one first`);
+  if ((await countDestinations(db, workspaceId)) >= limit) throw overLimit();
   const ring = await requireKeyring(env);
   const signingSecret = newSigningSecret();
   const now = Date.now();
@@ -75,5 +74,11 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
     updatedAt: now,
   };
   await insertDestination(db, row);
+  // Counted again after the insert: of creates racing at the limit, none overshoots it (at
+  // worst both step back and the caller retries).
+  if ((await countDestinations(db, workspaceId)) > limit) {
+    await deleteDestination(db, workspaceId, id);
+    throw overLimit();
+  }
   return { row, headerNames: Object.keys(headers), auth, signingSecret };
 }

@@ -25,3 +25,17 @@ describe("MAX_DESTINATIONS_PER_WORKSPACE", () => {
     expect(() => configOf({ MAX_DESTINATIONS_PER_WORKSPACE: "lots" } as unknown as Env)).toThrow(/MAX_DESTINATIONS_PER_WORKSPACE/);
   });
 });
+
+describe("MAX_DESTINATIONS_PER_WORKSPACE under concurrent creates", () => {
+  it("creates racing at the limit never leave the workspace over it", async () => {
+    const { key } = await createWorkspace("dest-limit-race");
+    const limited = { MAX_DESTINATIONS_PER_WORKSPACE: "3" };
+    const answers = await Promise.all(
+      Array.from({ length: 6 }, (_, n) => callApp("POST", "/v1/destinations", { token: key, body: { url: `http://localhost:9/race-${n}` }, env: limited })),
+    );
+    for (const a of answers) expect([201, 422], a.text).toContain(a.status);
+    const list = await callApp("GET", "/v1/destinations?limit=100", { token: key });
+    expect(list.json.data.length).toBeLessThanOrEqual(3);
+    expect(list.json.data.length).toBe(answers.filter((a) => a.status === 201).length);
+  });
+});
