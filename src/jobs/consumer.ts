@@ -54,3 +54,15 @@ async function fetchOrPark(env: Env, job: FetchJob, attempts: number): Promise<v
     else throw err;
   }
 }
+
+/**
+ * A fetch job that reached the dead-letter queue all the same (its consumer crashed while
+ * parking it) is kept as a pending fetch, so the callback it stands for is still owed.
+ */
+export async function keepDeadFetchJob(env: Env, body: unknown): Promise<void> {
+  const parsed = jobMessageSchema.safeParse(body);
+  if (!parsed.success || parsed.data.kind !== "fetch") return;
+  const job = parsed.data;
+  if (job.pending_fetch_id) await failedTry(env, job.pending_fetch_id, "the try's job was dead-lettered");
+  else await parkFetch(env, job, QUEUE_FETCH_TRIES, "the fetch job exhausted the jobs queue's retries");
+}

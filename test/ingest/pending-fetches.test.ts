@@ -2,7 +2,8 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { describe, expect, it } from "vitest";
 import fixture from "../fixtures/shipstation/resources/shipments.page1.json";
 import { sweepPendingFetches } from "../../src/ingest/pending-fetches";
-import { consumeJobs } from "../../src/jobs/consumer";
+import { consumeDeadLetters } from "../../src/delivery/dead-letters";
+import { consumeJobs, keepDeadFetchJob } from "../../src/jobs/consumer";
 import { mockEndpoint } from "../support/mock";
 import { api, createDestination, createSource, createWorkspace, deliveriesFinished, eventually } from "../support/relay";
 
@@ -123,5 +124,15 @@ describe("pointer fetches that fail for good stay pending", () => {
     expect(await pendingOf(s.key)).toHaveLength(0);
     expect(await logReason(s.key, s.source.id)).toBe("fetch_discarded");
     expect((await api("DELETE", `/v1/pending-fetches/${pending.id}`, { token: s.key })).status).toBe(404);
+  });
+
+  it("a fetch job that reached the dead-letter queue all the same becomes a pending fetch", async () => {
+    const s = await pointerSetup();
+    const batch = createMessageBatch("shiprelay-dead-letters", [{ id: "dead-fetch", body: s.job, attempts: 1, timestamp: new Date() }]);
+    const ctx = createExecutionContext();
+    await consumeDeadLetters(batch, env, keepDeadFetchJob);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["dead-fetch"]);
+    const [pending] = await pendingOf(s.key);
+    expect(pending).toMatchObject({ ingest_log_id: s.ingestLogId, source_id: s.source.id });
   });
 });
