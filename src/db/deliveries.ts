@@ -172,25 +172,22 @@ export type Finish = Pick<Delivery, "id" | "status" | "attemptCount" | "nextAtte
 const FINISH_KEYS = ["id", "status", "attemptCount", "nextAttemptAt", "lastStatusCode", "lastError", "updatedAt", "completedAt"] as const;
 const FINISH_COLUMNS = FINISH_KEYS.map((k) => deliveries[k].name);
 
-/** Columns a requested retry (`retry_requested_at`) overrides when the attempt in flight is recorded. */
-const RETRY_OVERRIDES = new Set(["status", "nextAttemptAt", "completedAt"]);
+/** What a retry requested in flight (`retry_requested_at`) writes instead when the attempt is recorded. */
+const RETRY_OVERRIDES: Partial<Record<(typeof FINISH_KEYS)[number], string>> = { status: "'retrying'", nextAttemptAt: "u.updated_at", completedAt: "NULL" };
 const RETRY_REQUESTED = "deliveries.retry_requested_at IS NOT NULL";
 
 /**
  * The deliveries' new state after their attempts, one statement per 100 rows: the lease ends;
  * a retry is re-enqueued (`enqueued_at`) and keeps its replay, a final state leaves its replay.
- * Only a newer attempt is written (`attempt_count` below the recorded attempt's): an older
- * attempt's record never overwrites a newer one. A manual retry asked for while this attempt
- * was in flight reopens the delivery here — `retrying`, due now, at least one attempt left —
- * and the statement returns those deliveries' ids (`retry_requested_at` stays set until the
- * next claim) so the caller queues their next attempt at once.
+ * Only a newer attempt is written: an older attempt's record never overwrites a newer one. A
+ * retry asked for while this attempt was in flight reopens the delivery here (`retrying`, due
+ * now, one more attempt allowed) and its id is returned, so the caller queues it at once.
  */
 export function finishStatements(d1: D1Database, rows: Finish[]): D1PreparedStatement[] {
   const set = FINISH_KEYS.filter((k) => k !== "id").map((k) => {
     const column = deliveries[k].name;
-    if (!RETRY_OVERRIDES.has(k)) return `${column} = u.${column}`;
-    const reopened = k === "status" ? "'retrying'" : k === "nextAttemptAt" ? "u.updated_at" : "NULL";
-    return `${column} = CASE WHEN ${RETRY_REQUESTED} THEN ${reopened} ELSE u.${column} END`;
+    const reopened = RETRY_OVERRIDES[k];
+    return reopened ? `${column} = CASE WHEN ${RETRY_REQUESTED} THEN ${reopened} ELSE u.${column} END` : `${column} = u.${column}`;
   });
   return jsonRowsStatements(
     d1,
@@ -277,11 +274,9 @@ export function reopenedColumns(now: number) {
 
 /**
  * Reopens one delivery, whatever its state, unless an attempt finished since `d` was read
- * (then its own state stands and this returns undefined). The caller queues its next attempt
- * — except while an attempt is in flight (a live lease): then nothing else changes, the
- * request is noted (`retryRequestedAt` set on the row returned) and the attempt's record
- * reopens it (`finishStatements`), so the retry's attempt goes out only after that one is
- * recorded and never as a second copy of it. One statement: the lease is judged where it is.
+ * (then its own state stands and this returns undefined); the caller queues its next attempt.
+ * While an attempt is in flight (a live lease) only the request is noted (`retryRequestedAt`):
+ * the attempt's record reopens it (`finishStatements`), never a second copy of that attempt.
  */
 export async function reopen(db: Db, d: Pick<Delivery, "id" | "attemptCount">, now: number): Promise<Delivery | undefined> {
   const inFlight = sql`(${deliveries.leaseUntil} IS NOT NULL AND ${deliveries.leaseUntil} > ${now})`;
