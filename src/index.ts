@@ -1,7 +1,7 @@
 import { createApp } from "./app";
 import { consumeDeadLetters } from "./delivery/dead-letters";
 import { consumeDeliveries } from "./delivery/consumer";
-import { consumeJobs } from "./jobs/consumer";
+import { consumeJobs, keepDeadFetchJob } from "./jobs/consumer";
 import { runCron } from "./housekeeping/last-run";
 import { RateLimiter } from "./limits/rate-limiter";
 import { OrderSequencer } from "./orders/sequencer";
@@ -15,7 +15,7 @@ export default {
   async queue(batch, env) {
     if (batch.queue.startsWith("shiprelay-deliveries")) return consumeDeliveries(batch, env);
     if (batch.queue.startsWith("shiprelay-jobs")) return consumeJobs(batch, env);
-    return consumeDeadLetters(batch, env);
+    return consumeDeadLetters(batch, env, keepDeadFetchJob);
   },
   async scheduled(controller, env, ctx) {
     ctx.waitUntil(runCron(env, controller.scheduledTime));

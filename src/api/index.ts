@@ -10,6 +10,7 @@ import { registerDeliveryRoutes } from "./deliveries";
 import { registerDestinationRoutes } from "./destinations";
 import { registerEventRoutes } from "./events";
 import { registerIngestLogRoutes } from "./ingest-log";
+import { registerPendingFetchRoutes } from "./pending-fetches";
 import { registerReplayRoutes } from "./replays";
 import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
@@ -68,6 +69,7 @@ export function createManagementApi() {
   registerDestinationRoutes(app);
   registerEventRoutes(app);
   registerDeliveryRoutes(app);
+  registerPendingFetchRoutes(app);
   registerIngestLogRoutes(app);
   registerReplayRoutes(app);
   registerRegistrationRoutes(app);

@@ -1,4 +1,4 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { DestinationRow } from "./destinations";
 import { RAW_OF_EVENT_SQL } from "./events";
@@ -78,7 +78,8 @@ export async function claimBatch(
       .prepare(
         `UPDATE deliveries AS d
             SET lease_until = ?2 + (SELECT x.timeout_ms * (CASE WHEN x.backup_url IS NULL THEN 1 ELSE 2 END)
-                                      FROM destinations x WHERE x.id = d.destination_id)
+                                      FROM destinations x WHERE x.id = d.destination_id),
+                retry_requested_at = NULL
           WHERE d.id IN (${ids})
             AND d.attempt_count = (SELECT m.value ->> 1 FROM json_each(?1) m WHERE m.value ->> 0 = d.id)
             AND ${openSql("+d.status")}
@@ -114,7 +115,7 @@ export async function claimBatch(
 export async function claimOne(d1: D1Database, id: string, attemptCount: number, leaseUntil: number, now: number): Promise<boolean> {
   const took = await d1
     .prepare(
-      `UPDATE deliveries SET lease_until = ?2
+      `UPDATE deliveries SET lease_until = ?2, retry_requested_at = NULL
         WHERE id = ?1 AND attempt_count = ?3 AND ${openSql("status")} AND (lease_until IS NULL OR lease_until <= ?4)
         RETURNING id`,
     )
@@ -181,26 +182,46 @@ const FIRST_KEYS = ["firstAttemptAt", "firstDurationMs", "firstUrl", "firstStatu
 const FINISH_KEYS = ["id", ...STATE_KEYS, ...FIRST_KEYS] as const;
 const FINISH_COLUMNS = FINISH_KEYS.map((k) => deliveries[k].name);
 
+/** What a retry requested in flight (`retry_requested_at`) writes instead when the attempt is recorded. */
+const RETRY_OVERRIDES: Partial<Record<(typeof FINISH_KEYS)[number], string>> = { status: "'retrying'", nextAttemptAt: "u.updated_at", completedAt: "NULL" };
+const RETRY_REQUESTED = "deliveries.retry_requested_at IS NOT NULL";
+
 /**
  * The deliveries' new state after their attempts, one statement per 100 rows: the lease ends;
  * a retry is re-enqueued (`enqueued_at`) and keeps its replay, a final state leaves its replay;
  * a first attempt that succeeded is kept on the row (a later attempt leaves it as it is).
+ * Only a newer attempt is written: an older attempt's record never overwrites a newer one. A
+ * retry asked for while this attempt was in flight reopens the delivery here (`retrying`, due
+ * now, one more attempt allowed) and its id is returned, so the caller queues it at once.
  */
 export function finishStatements(d1: D1Database, rows: Finish[]): D1PreparedStatement[] {
   const set = [
-    ...STATE_KEYS.map((k) => `${deliveries[k].name} = u.${deliveries[k].name}`),
+    ...STATE_KEYS.map((k) => {
+      const column = deliveries[k].name;
+      const reopened = RETRY_OVERRIDES[k];
+      return reopened ? `${column} = CASE WHEN ${RETRY_REQUESTED} THEN ${reopened} ELSE u.${column} END` : `${column} = u.${column}`;
+    }),
     ...FIRST_KEYS.map((k) => `${deliveries[k].name} = CASE WHEN u.first_attempt_at IS NULL THEN deliveries.${deliveries[k].name} ELSE u.${deliveries[k].name} END`),
   ];
   return jsonRowsStatements(
     d1,
     `UPDATE deliveries
         SET ${set.join(", ")}, lease_until = NULL,
-            enqueued_at = CASE WHEN u.status = 'retrying' THEN u.updated_at ELSE deliveries.enqueued_at END,
+            attempt_limit = CASE WHEN ${RETRY_REQUESTED} THEN max(deliveries.attempt_limit, u.attempt_count + 1) ELSE deliveries.attempt_limit END,
+            enqueued_at = CASE WHEN u.status = 'retrying' OR ${RETRY_REQUESTED} THEN u.updated_at ELSE deliveries.enqueued_at END,
             replay_id = CASE WHEN u.status = 'retrying' THEN deliveries.replay_id ELSE NULL END
        FROM (SELECT ${jsonColumns(FINISH_COLUMNS, { aliased: true })} FROM json_each(?1) r) AS u
-      WHERE deliveries.id = u.id`,
+      WHERE deliveries.id = u.id AND deliveries.attempt_count < u.attempt_count
+      RETURNING CASE WHEN ${RETRY_REQUESTED} THEN deliveries.id END AS reopened`,
     rows.map((row) => Object.fromEntries(FINISH_KEYS.map((k) => [deliveries[k].name, row[k]]))),
   );
+}
+
+/** The ids `finishStatements` reopened for a retry requested in flight, from their results. */
+export function reopenedByFinish(results: D1Result[]): Set<string> {
+  const ids = new Set<string>();
+  for (const r of results) for (const row of (r.results ?? []) as { reopened: string | null }[]) if (row.reopened) ids.add(row.reopened);
+  return ids;
 }
 
 // ---------------------------------------------------------------- per-order ordering
@@ -267,12 +288,26 @@ export function reopenedColumns(now: number) {
 
 /**
  * Reopens one delivery, whatever its state, unless an attempt finished since `d` was read
- * (then its own state stands and this returns undefined). The caller queues its next attempt.
+ * (then its own state stands and this returns undefined); the caller queues its next attempt.
+ * While an attempt is in flight (a live lease) only the request is noted (`retryRequestedAt`):
+ * the attempt's record reopens it (`finishStatements`), never a second copy of that attempt.
  */
 export async function reopen(db: Db, d: Pick<Delivery, "id" | "attemptCount">, now: number): Promise<Delivery | undefined> {
+  const inFlight = sql`(${deliveries.leaseUntil} IS NOT NULL AND ${deliveries.leaseUntil} > ${now})`;
+  const unlessInFlight = <T>(column: SQLWrapper, value: unknown) => sql<T>`CASE WHEN ${inFlight} THEN ${column} ELSE ${value} END`;
+  const columns = reopenedColumns(now);
   const [row] = await db
     .update(deliveries)
-    .set(reopenedColumns(now))
+    .set({
+      status: unlessInFlight<DeliveryStatus>(deliveries.status, columns.status),
+      attemptLimit: unlessInFlight<number>(deliveries.attemptLimit, columns.attemptLimit),
+      nextAttemptAt: unlessInFlight<number>(deliveries.nextAttemptAt, now),
+      enqueuedAt: unlessInFlight<number>(deliveries.enqueuedAt, now),
+      leaseUntil: unlessInFlight<number | null>(deliveries.leaseUntil, null),
+      completedAt: unlessInFlight<number | null>(deliveries.completedAt, null),
+      retryRequestedAt: sql<number | null>`CASE WHEN ${inFlight} THEN ${now} ELSE NULL END`,
+      updatedAt: now,
+    })
     .where(and(eq(deliveries.id, d.id), eq(deliveries.attemptCount, d.attemptCount)))
     .returning();
   return row;

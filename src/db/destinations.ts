@@ -113,6 +113,12 @@ export async function relaySubscriberRows(db: Db, workspaceId: string): Promise<
     .where(and(eq(destinations.workspaceId, workspaceId), sql`${destinations.events} like '%relay.%'`));
 }
 
+/** How many destinations the workspace has (its limit is MAX_DESTINATIONS_PER_WORKSPACE). */
+export async function countDestinations(db: Db, workspaceId: string): Promise<number> {
+  const [row] = await db.select({ n: sql<number>`count(*)` }).from(destinations).where(eq(destinations.workspaceId, workspaceId));
+  return Number(row?.n ?? 0);
+}
+
 export async function insertDestination(db: Db, row: DestinationRow): Promise<void> {
   await db.insert(destinations).values(row);
 }

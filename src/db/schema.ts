@@ -175,6 +175,8 @@ export const deliveries = sqliteTable(
     nextAttemptAt: integer("next_attempt_at").notNull(),
     /** A consumer holds the delivery until this time; stops two consumers sending one delivery. */
     leaseUntil: integer("lease_until"),
+    /** A manual retry asked for while an attempt was in flight: its record reopens the delivery (cleared on claim). */
+    retryRequestedAt: integer("retry_requested_at"),
     /** Last time a queue message was sent for it (the sweep re-enqueues stale ones). */
     enqueuedAt: integer("enqueued_at"),
     orderKey: text("order_key"),
@@ -328,6 +330,33 @@ export const providerWebhooks = sqliteTable(
   },
   (t) => [uniqueIndex("provider_webhooks_source_event").on(t.sourceId, t.event)],
 );
+
+/** A pointer fetch the jobs queue gave up on, until fetched or discarded (src/ingest/pending-fetches.ts). */
+export const pendingFetches = sqliteTable(
+  "pending_fetches",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    sourceId: text("source_id").notNull(),
+    ingestLogId: text("ingest_log_id").notNull(), // the callback's ingest-log row: one pending fetch per callback
+    resourceUrl: text("resource_url").notNull(),
+    resourceType: text("resource_type").notNull(),
+    receivedAt: integer("received_at").notNull(),
+    raw: text("raw").notNull(), // the callback as received, stored with the fetched events
+    attempts: integer("attempts").notNull(), // fetches tried so far, the queue's included
+    lastError: text("last_error"),
+    nextTryAt: integer("next_try_at").notNull(), // the sweep's next try (moved ahead while a try is queued)
+    createdAt: integer("created_at").notNull(),
+    updatedAt: integer("updated_at").notNull(),
+  },
+  (t) => [uniqueIndex("pending_fetches_ingest_log").on(t.ingestLogId), index("pending_fetches_workspace").on(t.workspaceId, t.createdAt), index("pending_fetches_next_try").on(t.nextTryAt)],
+);
+/** A register/unregister call at work on a source (src/registration/claim.ts); a dead holder's claim lapses at `claimed_until`. */
+export const registrationClaims = sqliteTable("registration_claims", {
+  sourceId: text("source_id").primaryKey(),
+  claimId: text("claim_id").notNull(),
+  claimedUntil: integer("claimed_until").notNull(),
+});
 
 /** Queue messages that exhausted the queue's own retries; kept for inspection and replay. */
 export const deadLetters = sqliteTable("dead_letters", {

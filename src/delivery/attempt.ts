@@ -3,7 +3,7 @@ import { openDestination, type DestinationRow } from "../db/destinations";
 import { keyringOf } from "../lib/config";
 import { renderBody } from "./body";
 import { hopDelaySeconds, type ProcessResult } from "./decide";
-import { dispatchAttempt } from "./dispatch";
+import { dispatchAttempt, type DispatchResult } from "./dispatch";
 import { enqueueEach, type DeliveryMessage } from "./messages";
 import { INLINE_WAIT_MS, reserveSlot } from "./pacing";
 import type { MadeAttempt } from "./record";
@@ -25,7 +25,15 @@ export async function makeAttempt(env: Env, { msg, row, destination }: Claimed):
   const ring = await keyringOf(env);
   if (!ring) throw new Error("ENCRYPTION_KEY is not set; cannot open the signing secret");
   const secrets = await openDestination(ring, destination, Date.now());
-  const body = renderBody(destination.format, { body: row.body!, raw: row.raw ?? "" }, destination.includeRaw);
+  let body: string;
+  try {
+    body = renderBody(destination.format, { body: row.body!, raw: row.raw ?? "" }, destination.includeRaw);
+  } catch (err) {
+    // A body that cannot be rendered is this attempt's failure, recorded like any other (see sendWebhook).
+    const error = `could not build the request: ${(err as Error)?.message ?? String(err)}`.slice(0, 300);
+    const outcome = { ok: false, url: destination.url, statusCode: null, durationMs: 0, error, responseBody: null, transportFailure: false };
+    return made(row, destination, msg.attempt, { outcome, gone: false });
+  }
 
   // The slot is booked by the one consumer that holds the delivery, right before it sends,
   // so neither a duplicate message nor the work above eats into the destination's rate.
@@ -37,6 +45,10 @@ export async function makeAttempt(env: Env, { msg, row, destination }: Claimed):
   }
 
   const result = await dispatchAttempt(env, destination, secrets, { id: row.id, body, attempt: msg.attempt });
+  return made(row, destination, msg.attempt, result);
+}
+
+function made(row: ClaimRow, destination: DestinationRow, attempt: number, result: DispatchResult): MadeAttempt {
   return {
     delivery: {
       id: row.id,
@@ -49,7 +61,7 @@ export async function makeAttempt(env: Env, { msg, row, destination }: Claimed):
       replayId: row.replayId,
     },
     destination,
-    attempt: msg.attempt,
+    attempt,
     result,
     now: Date.now(),
   };

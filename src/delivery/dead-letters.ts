@@ -15,10 +15,16 @@ export async function recordDeadLetter(env: Env, queue: string, body: unknown, w
  * sends it again once whatever broke is fixed (and POST /v1/deliveries/:id/retry can send it
  * at once). A replay or drain job that died is picked up by the sweep too.
  */
-export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+export async function consumeDeadLetters(
+  batch: MessageBatch<unknown>,
+  env: Env,
+  /** What else a dead message needs (a pointer fetch job becomes a pending fetch: src/jobs/consumer.ts). */
+  keep?: (env: Env, body: unknown) => Promise<void>,
+): Promise<void> {
   for (const msg of batch.messages) {
     try {
       await recordDeadLetter(env, batch.queue, msg.body, "exhausted the queue's retries");
+      if (keep) await keep(env, msg.body);
       const delivery = deliveryMessageSchema.safeParse(msg.body);
       if (delivery.success) await forgetQueueMessage(env.DB, delivery.data.delivery_id, delivery.data.attempt - 1);
       msg.ack();

@@ -1,5 +1,5 @@
 import { insertAttemptsStatements, type NewAttempt } from "../db/attempts";
-import { finishStatements, type Finish } from "../db/deliveries";
+import { finishStatements, reopenedByFinish, type Finish } from "../db/deliveries";
 import { clearFailuresStatement, countFailureStatement, disableStatement, type DestinationRow } from "../db/destinations";
 import { countFinishedStatement } from "../db/replays";
 import { newId } from "../lib/ids";
@@ -101,14 +101,17 @@ export async function recordAttempts(env: Env, made: MadeAttempt[]): Promise<Pro
 
   const messages: DelayedMessage[] = [];
   const releases: Promise<void>[] = [];
+  // Reopened by a manual retry asked for while this attempt was in flight: the next attempt goes now.
+  const reopened = reopenedByFinish(results.slice(results.length - deliveryRows.length));
   prepared.forEach((p, i) => {
     const { delivery, destination, attempt, now } = p.made;
     if (disabled[i]) console.log(JSON.stringify({ level: "warn", msg: "destination disabled", destination_id: destination.id }));
-    if (p.status === "retrying") messages.push({ body: { delivery_id: delivery.id, attempt: attempt + 1 }, delaySeconds: p.delay });
+    const again = reopened.has(delivery.id);
+    if (again || p.status === "retrying") messages.push({ body: { delivery_id: delivery.id, attempt: attempt + 1 }, delaySeconds: again ? 0 : p.delay });
     for (const { write, guarded } of p.relayWrites) {
       if (!guarded || disabled[i]) for (const body of write.messages) messages.push({ body, delaySeconds: 0 });
     }
-    if (p.status !== "retrying" && destination.ordering === "per_order" && delivery.orderKey !== null) {
+    if (!again && p.status !== "retrying" && destination.ordering === "per_order" && delivery.orderKey !== null) {
       releases.push(releaseNext(env, destination.id, delivery.orderKey, now));
     }
   });

@@ -14,6 +14,8 @@ import { enqueueDeliveries } from "./messages";
 export async function requeueDelivery(env: Env, d: Delivery, now = Date.now()): Promise<Delivery> {
   const row = await reopen(dbOf(env), d, now);
   if (!row) return d;
+  // In flight: the attempt's record reopens it and queues the next attempt (src/db/deliveries.ts).
+  if (row.retryRequestedAt !== null) return row;
   await enqueueDeliveries(env.DELIVERIES, [{ delivery_id: d.id, attempt: d.attemptCount + 1 }]);
   return row;
 }

@@ -1,4 +1,5 @@
 import type { DestinationAuth } from "../db/destinations";
+import { toBase64, utf8 } from "../lib/encoding";
 import { outboundUrlProblem } from "../lib/url-safety";
 import { signatureHeader } from "./signing";
 
@@ -55,17 +56,15 @@ export async function sendWebhook(target: SendTarget, msg: SendMessage, now = Da
   if (problem) {
     return { ok: false, url: target.url, statusCode: null, durationMs: 0, error: `refused: url ${problem}`, responseBody: null, transportFailure: false };
   }
-  const timestamp = Math.floor(now / 1000);
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(target.headers)) if (!isReservedHeader(k)) headers[k] = v;
-  if (target.auth?.type === "basic") headers.authorization = `Basic ${btoa(`${target.auth.username}:${target.auth.password}`)}`;
-  if (target.auth?.type === "bearer") headers.authorization = `Bearer ${target.auth.token}`;
-  headers["content-type"] = "application/json";
-  headers["user-agent"] = "shiprelay/1 (+https://www.standardwebhooks.com)";
-  headers["webhook-id"] = msg.id;
-  headers["webhook-timestamp"] = String(timestamp);
-  headers["webhook-signature"] = await signatureHeader(target.secrets, msg.id, timestamp, msg.body);
-  headers["webhook-attempt"] = String(msg.attempt);
+  let headers: Record<string, string>;
+  try {
+    headers = await requestHeaders(target, msg, now);
+  } catch (err) {
+    // Whatever a stored destination holds, building its request never crashes the consumer:
+    // it is this attempt's failure (recorded, counted towards the attempt limit), not a loop.
+    const error = `could not build the request: ${(err as Error)?.message ?? String(err)}`.slice(0, 300);
+    return { ok: false, url: target.url, statusCode: null, durationMs: 0, error, responseBody: null, transportFailure: false };
+  }
 
   try {
     const send = target.fetcher ? target.fetcher.fetch.bind(target.fetcher) : fetch;
@@ -102,6 +101,26 @@ export async function sendWebhook(target: SendTarget, msg: SendMessage, now = Da
       transportFailure: true,
     };
   }
+}
+
+/** Basic credentials per RFC 7617 with charset UTF-8: `btoa` alone throws outside Latin-1 ("pa€s"). */
+export function basicAuthorization(username: string, password: string): string {
+  return `Basic ${toBase64(utf8(`${username}:${password}`))}`;
+}
+
+async function requestHeaders(target: SendTarget, msg: SendMessage, now: number): Promise<Record<string, string>> {
+  const timestamp = Math.floor(now / 1000);
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(target.headers)) if (!isReservedHeader(k)) headers[k] = v;
+  if (target.auth?.type === "basic") headers.authorization = basicAuthorization(target.auth.username, target.auth.password);
+  if (target.auth?.type === "bearer") headers.authorization = `Bearer ${target.auth.token}`;
+  headers["content-type"] = "application/json";
+  headers["user-agent"] = "shiprelay/1 (+https://www.standardwebhooks.com)";
+  headers["webhook-id"] = msg.id;
+  headers["webhook-timestamp"] = String(timestamp);
+  headers["webhook-signature"] = await signatureHeader(target.secrets, msg.id, timestamp, msg.body);
+  headers["webhook-attempt"] = String(msg.attempt);
+  return headers;
 }
 
 async function readPrefix(res: Response, limit: number): Promise<string | null> {

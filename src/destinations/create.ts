@@ -3,11 +3,14 @@ import {
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_SCHEDULE_SECONDS,
   DEFAULT_TIMEOUT_MS,
+  countDestinations,
+  deleteDestination,
   insertDestination,
   type DestinationRow,
 } from "../db/destinations";
 import { newSigningSecret } from "../delivery/signing";
-import { requireKeyring } from "../lib/config";
+import { maxDestinationsPerWorkspace, requireKeyring } from "../lib/config";
+import { unprocessable } from "../lib/errors";
 import { encryptJson, encryptString } from "../lib/crypto";
 import { newId } from "../lib/ids";
 import { checkHeaders, checkMtls, checkSources, checkUrl } from "./checks";
@@ -23,6 +26,10 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
   checkMtls(env, body.mtls_certificate);
   const db = dbOf(env);
   await checkSources(db, workspaceId, body.sources);
+  const limit = maxDestinationsPerWorkspace(env);
+  const overLimit = () =>
+    unprocessable("limit_exceeded", `a workspace holds at most ${limit} destinations (MAX_DESTINATIONS_PER_WORKSPACE); delete one first`);
+  if ((await countDestinations(db, workspaceId)) >= limit) throw overLimit();
   const ring = await requireKeyring(env);
   const signingSecret = newSigningSecret();
   const now = Date.now();
@@ -67,5 +74,11 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
     updatedAt: now,
   };
   await insertDestination(db, row);
+  // Counted again after the insert: of creates racing at the limit, none overshoots it (at
+  // worst both step back and the caller retries).
+  if ((await countDestinations(db, workspaceId)) > limit) {
+    await deleteDestination(db, workspaceId, id);
+    throw overLimit();
+  }
   return { row, headerNames: Object.keys(headers), auth, signingSecret };
 }

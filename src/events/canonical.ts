@@ -44,7 +44,7 @@ export const EVENT_TYPES = [
 export type EventType = (typeof EVENT_TYPES)[number];
 
 /** The relay's own operational events; only destinations that list `relay.*` get them. */
-export const RELAY_EVENT_TYPES = ["relay.destination.disabled", "relay.delivery.failed", "relay.outbox.delayed"] as const;
+export const RELAY_EVENT_TYPES = ["relay.destination.disabled", "relay.delivery.failed", "relay.outbox.delayed", "relay.fetch.failing"] as const;
 export type RelayEventType = (typeof RELAY_EVENT_TYPES)[number];
 
 export const PROVIDERS = [

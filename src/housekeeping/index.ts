@@ -1,4 +1,5 @@
 import { sweepStuckDeliveries } from "../delivery/sweep";
+import { sweepPendingFetches } from "../ingest/pending-fetches";
 import { resealSecrets } from "./rekey";
 import { purgeExpired } from "./retention";
 
@@ -14,6 +15,7 @@ export { resealSecrets, type ResealReport } from "./rekey";
 export async function runHousekeeping(env: Env, now: number): Promise<void> {
   const steps: [string, () => Promise<unknown>][] = [
     ["sweep", async () => ({ requeued: await sweepStuckDeliveries(env, now) })],
+    ["pending_fetches", async () => ({ retried: await sweepPendingFetches(env, now) })],
     ["reseal", () => resealSecrets(env)],
     ["purge", () => purgeExpired(env, now)],
   ];

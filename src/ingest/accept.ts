@@ -4,7 +4,7 @@ import { ApiError } from "../lib/errors";
 import { jsonDepthExceeds, MAX_JSON_DEPTH } from "../lib/json-depth";
 import { guardedFetch } from "../lib/url-safety";
 import { runAdapter } from "./adapter-run";
-import { parseBody } from "./body";
+import { decodeUtf8, parseBody } from "./body";
 import { commitCallback } from "./commit";
 import type { IngestOutcome, LogBase } from "./outcome";
 import { newIngestLogId } from "./pipeline";
@@ -29,9 +29,9 @@ export interface AcceptOptions {
   requestId?: string;
   /** Keeps the isolate for background work after the answer (folded refusal counts). */
   waitUntil: (p: Promise<unknown>) => void;
+  /** Its bytes, when an earlier run read them. */
+  rawBytes?: Uint8Array;
 }
-
-
 
 /**
  * Takes one provider callback through its checks, in this order: the source's IP allowlist
@@ -46,6 +46,7 @@ export async function acceptCallback(env: Env, request: Request, config: IngestC
   const { receivedAt, pathToken, revalidate } = opts;
   const adapter = adapterFor(source.provider);
   let rawBody: string | undefined = opts.rawBody;
+  let rawBytes: Uint8Array | undefined = opts.rawBytes;
 
   const ip = request.headers.get("cf-connecting-ip");
   const log: LogBase = {
@@ -63,7 +64,7 @@ export async function acceptCallback(env: Env, request: Request, config: IngestC
   };
   /** `configDependent`: a different config could have let it through (allowlist, limit, proof of origin). */
   const refuse = async (error: ApiError, reason: string, configDependent = false): Promise<IngestOutcome> => {
-    if (configDependent && revalidate && mayRecheck(source.id)) return { kind: "redo", rawBody };
+    if (configDependent && revalidate && mayRecheck(source.id)) return { kind: "redo", rawBody, rawBytes };
     const sample = { ...log.detail, headers: Object.fromEntries(request.headers) };
     await recordRefusal(env.DB, { ...log, detail: sample, result: "rejected", reason, eventIds: [], httpStatus: error.status }, opts.waitUntil);
     return { kind: "refused", error };
@@ -95,12 +96,15 @@ export async function acceptCallback(env: Env, request: Request, config: IngestC
     if (declared > MAX_INGEST_BYTES) return refuse(tooLarge(), "payload_too_large");
     const read = await readLimited(request, MAX_INGEST_BYTES);
     if (read === null) return refuse(tooLarge(), "payload_too_large");
-    rawBody = read;
+    rawBytes = read;
+    rawBody = decodeUtf8(read) ?? "";
   }
-  log.detail.content_length = rawBody.length;
+  // Bytes that are not UTF-8 are checked for their signature first, then answered 400.
+  const undecodable = rawBytes !== undefined && rawBody === "" && decodeUtf8(rawBytes) === null;
+  log.detail.content_length = rawBytes?.length ?? rawBody.length;
 
   const contentType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-  const parsed = parseBody(adapter, rawBody, contentType);
+  const parsed = undecodable ? ({ kind: "invalid" } as const) : parseBody(adapter, rawBody, contentType);
   if (parsed.kind === "unsupported") {
     return refuse(
       new ApiError(415, "unsupported_content_type", `content type ${contentType} is not accepted; send application/json`),
@@ -120,6 +124,7 @@ export async function acceptCallback(env: Env, request: Request, config: IngestC
     config: source.verification,
     headers: request.headers,
     rawBody,
+    rawBytes,
     parsedBody: parsed.kind === "ok" ? parsed.value : undefined,
     urlToken,
     cf: (request as { cf?: Record<string, unknown> }).cf,
@@ -138,6 +143,7 @@ export async function acceptCallback(env: Env, request: Request, config: IngestC
   if (!verdict.ok) {
     return refuse(new ApiError(401, verdict.reason, `the request's proof of origin was refused (${verdict.reason})`), verdict.reason, true);
   }
+  if (undecodable) return refuse(new ApiError(400, "invalid_json", "the body is not valid UTF-8"), "invalid_json");
   if (parsed.kind !== "ok") {
     return refuse(new ApiError(400, "invalid_json", "the body is not valid JSON"), "invalid_json");
   }

@@ -1,5 +1,16 @@
 import type { ProviderAdapter } from "./providers/types";
 
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+/** The body as text, or null when its bytes are not valid UTF-8 (answered 400 once the signature is checked). */
+export function decodeUtf8(bytes: Uint8Array): string | null {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
 /** "invalid" carries no parser message: V8's quotes the body, which is not ours to echo. */
 export type ParsedBody = { kind: "ok"; value: unknown } | { kind: "invalid" } | { kind: "unsupported" };
 

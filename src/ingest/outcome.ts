@@ -14,7 +14,7 @@ export type IngestOutcome =
   | { kind: "pending_fetch" }
   | { kind: "refused"; error: ApiError }
   | { kind: "not_committed"; message: string }
-  | { kind: "redo"; rawBody: string | undefined };
+  | { kind: "redo"; rawBody: string | undefined; rawBytes?: Uint8Array };
 
 /** The request's ingest-log row before its result is known. */
 export type LogBase = Omit<IngestLogEntry, "result" | "eventIds">;

@@ -37,8 +37,8 @@ export async function rateLimitWait(env: Env, source: SourceConfig): Promise<num
 }
 
 /** The body as text, or null once it passes `limit` bytes (the rest is not read). */
-export async function readLimited(request: Request, limit: number): Promise<string | null> {
-  if (!request.body) return "";
+export async function readLimited(request: Request, limit: number): Promise<Uint8Array | null> {
+  if (!request.body) return new Uint8Array(0);
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -58,5 +58,5 @@ export async function readLimited(request: Request, limit: number): Promise<stri
     all.set(chunk, offset);
     offset += chunk.length;
   }
-  return new TextDecoder().decode(all);
+  return all;
 }

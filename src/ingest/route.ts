@@ -50,7 +50,7 @@ export async function handleIngest(
 
   const fresh = await reloadIngestConfig(env, sourceId);
   if (!fresh) return sourceNotFound();
-  const second = await acceptCallback(env, request, fresh, { pathToken, receivedAt, revalidate: false, rawBody: first.rawBody, ...ctx });
+  const second = await acceptCallback(env, request, fresh, { pathToken, receivedAt, revalidate: false, rawBody: first.rawBody, rawBytes: first.rawBytes, ...ctx });
   return answer(second.kind === "redo" ? { kind: "not_committed", message: "the event could not be stored; retry later" } : second);
 }
 

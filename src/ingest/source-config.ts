@@ -1,6 +1,7 @@
 import { dbOf } from "../db/client";
 import type { RoutingDestination } from "../db/destinations";
-import { openSource, readIngestConfigRows, type SourceConfig } from "../db/sources";
+import { openSource, readIngestConfigRows, type SourceConfig, type SourceRow } from "../db/sources";
+import { notConfigured } from "../lib/errors";
 import { keyringOf, sourceCacheTtlMs } from "../lib/config";
 
 /** What ingest needs of a source: its decrypted config, its workspace's destinations, and the version they were read at. */
@@ -38,6 +39,22 @@ export async function ingestConfig(env: Env, sourceId: string): Promise<{ config
   return config ? { config, cached: false } : null;
 }
 
+/**
+ * Fail closed: a source whose verification secret cannot be opened (ENCRYPTION_KEY unset,
+ * unusable, or not the key it was sealed with) answers 503 not_configured — the provider
+ * retries, and nothing is ever compared against a missing secret.
+ */
+async function openSourceOrRefuse(env: Env, row: SourceRow): Promise<SourceConfig> {
+  const ring = await keyringOf(env);
+  const refuse = () => notConfigured("this source's secret cannot be opened (ENCRYPTION_KEY is unset or not the key it was sealed with); retry later");
+  if (row.secretEnc && !ring) throw refuse();
+  try {
+    return await openSource(ring, row); // it only decrypts: any failure is a secret it cannot open
+  } catch {
+    throw refuse();
+  }
+}
+
 /** Reads the source, its workspace's destinations and the config version in one D1 round trip, and caches them. */
 export async function reloadIngestConfig(env: Env, sourceId: string): Promise<IngestConfig | null> {
   const { source: row, destinations: destinationRows } = await readIngestConfigRows(dbOf(env), sourceId);
@@ -46,7 +63,7 @@ export async function reloadIngestConfig(env: Env, sourceId: string): Promise<In
     return null;
   }
   const config: IngestConfig = {
-    source: await openSource(await keyringOf(env), row.source),
+    source: await openSourceOrRefuse(env, row.source),
     destinations: destinationRows,
     configVersion: row.configVersion,
   };

@@ -17,6 +17,8 @@ export const jobMessageSchema = z.discriminatedUnion("kind", [
     resource_type: z.string(),
     received_at: z.number(),
     raw: z.string(),
+    /** A try of a pending fetch (src/ingest/pending-fetches.ts): its outcome is recorded there, never retried by the queue. */
+    pending_fetch_id: z.string().optional(),
   }),
   /** Walk a replay's matching deliveries in bounded steps. */
   z.object({ kind: z.literal("replay"), replay_id: z.string() }),

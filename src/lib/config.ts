@@ -14,6 +14,7 @@ export const DEFAULT_ORDER_SHARDS = 64;
 export const DEFAULT_SOURCE_CACHE_TTL_SECONDS = 60;
 export const DEFAULT_AUTO_DISABLE_FAILURES = 20;
 export const DEFAULT_AUTO_DISABLE_SECONDS = 5 * 24 * 60 * 60;
+export const DEFAULT_MAX_DESTINATIONS_PER_WORKSPACE = 100;
 
 /** A variable as text; unset and blank are the same (wrangler may also hand over numbers or booleans). */
 const text = (v: unknown) => (v === undefined || v === null || String(v).trim() === "" ? undefined : String(v).trim());
@@ -42,6 +43,8 @@ const envSchema = z.object({
   /** Worker-wide auto-disable rules (src/delivery/auto-disable.ts); 0 turns a rule off. */
   AUTO_DISABLE_AFTER_FAILED_DELIVERIES: wholeNumber(0, 1_000_000, DEFAULT_AUTO_DISABLE_FAILURES),
   AUTO_DISABLE_AFTER_FAILING_SECONDS: wholeNumber(0, 10 * 365 * 24 * 60 * 60, DEFAULT_AUTO_DISABLE_SECONDS),
+  /** Destinations one workspace may hold (CONTRACT.md, Additions: Limits). */
+  MAX_DESTINATIONS_PER_WORKSPACE: wholeNumber(1, 100_000, DEFAULT_MAX_DESTINATIONS_PER_WORKSPACE),
   ALLOW_INSECURE_DESTINATIONS: z.preprocess(
     (v) => text(v)?.toLowerCase(),
     z
@@ -96,6 +99,10 @@ export function allowInsecureDestinations(env: Env): boolean {
 /** Where ingest URLs point: PUBLIC_BASE_URL, else the request's own origin. */
 export function publicBaseUrl(env: Env, requestUrl: string): string {
   return configOf(env).PUBLIC_BASE_URL ?? new URL(requestUrl).origin;
+}
+
+export function maxDestinationsPerWorkspace(env: Env): number {
+  return configOf(env).MAX_DESTINATIONS_PER_WORKSPACE;
 }
 
 export function retentionDays(env: Env): number {

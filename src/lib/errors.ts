@@ -36,6 +36,7 @@ export const ERROR_STATUS = {
   unsubscribe_failed: 409,
   idempotency_key_in_use: 409,
   last_key: 409,
+  registration_in_progress: 409,
   // 413, 415, 431
   payload_too_large: 413,
   unsupported_content_type: 415,

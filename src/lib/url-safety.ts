@@ -101,6 +101,25 @@ function spellsBlockedIPv4(labels: string[], hexToo: boolean): boolean {
       const n = parseInt(label, 16);
       if (isBlockedIPv4([(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255])) return true;
     }
+    if (hexToo && spellsBlockedIPv6(label)) return true;
+  }
+  return false;
+}
+
+/**
+ * The same services read IPv6 with dashes for colons ("--1.sslip.io" is ::1,
+ * "0--ffff-a9fe-a9fe.sslip.io" is ::ffff:169.254.169.254), optionally after a prefix
+ * ("www---1"). A label that is itself an address is judged as that address alone (so a
+ * public "2606-4700-4700--1111" is not refused for its tail); otherwise any tail that
+ * starts after a dash and reads as a blocked address refuses the name.
+ */
+function spellsBlockedIPv6(label: string): boolean {
+  const read = (text: string) => parseIPv6Address(text.replaceAll("-", ":"));
+  const whole = read(label);
+  if (whole) return isBlockedIPv6(whole);
+  for (let i = label.indexOf("-"); i >= 0; i = label.indexOf("-", i + 1)) {
+    const tail = read(label.slice(i + 1));
+    if (tail && isBlockedIPv6(tail)) return true;
   }
   return false;
 }

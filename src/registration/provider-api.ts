@@ -31,9 +31,19 @@ export function webhookApiFor(env: Env, source: SourceConfig): WebhookApi {
     if (!creds.api_secret) {
       throw unprocessable("missing_credentials", "ShipStation v1 needs credentials.api_secret as well as credentials.api_key");
     }
-    return shipstationV1Api({ ...creds, api_secret: creds.api_secret });
+    return shipstationV1Api({ ...creds, api_secret: creds.api_secret }, hiddenFromMessages(source));
   }
   const flavour = shipengineFlavour(creds, source.settings);
   if ("problem" in flavour) throw unprocessable("invalid_settings", flavour.problem);
-  return shipengineApi(creds, flavour.flavour);
+  return shipengineApi(creds, flavour.flavour, hiddenFromMessages(source));
+}
+
+/**
+ * What a provider's error text must never carry back to the caller besides the credentials:
+ * the URL token, which the provider sees in the ingest URL and may quote ("target_url … is
+ * not reachable"), raw or percent-encoded.
+ */
+function hiddenFromMessages(source: SourceConfig): string[] {
+  const token = source.verification.type === "url_token" ? source.verification.token : undefined;
+  return token ? [token, encodeURIComponent(token)] : [];
 }

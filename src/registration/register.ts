@@ -4,6 +4,7 @@ import type { SourceConfig } from "../db/sources";
 import { allowInsecureDestinations } from "../lib/config";
 import { ApiError, badRequest, unprocessable } from "../lib/errors";
 import { outboundUrlProblem } from "../lib/url-safety";
+import { withRegistrationClaim } from "./claim";
 import { webhookApiFor } from "./provider-api";
 import { triggerStats } from "./stats";
 import { PartialRegistrationError, type ProviderWebhook, type RegistrationContext, type WebhookApi } from "./types";
@@ -49,18 +50,18 @@ function eventsToRegister(api: WebhookApi, requested: string[] | undefined, rows
  * provider confirms it, so when one fails, provider_webhooks already holds the ones before
  * it and the PartialRegistrationError names both sides.
  */
-export async function registerWebhooks(
-  ctx: RegistrationContext,
-  source: SourceConfig,
-  requested?: string[],
-): Promise<RegisterOutcome> {
+export function registerWebhooks(ctx: RegistrationContext, source: SourceConfig, requested?: string[]): Promise<RegisterOutcome> {
+  return withRegistrationClaim(ctx.env, source.id, () => registerClaimed(ctx, source, requested));
+}
+
+async function registerClaimed(ctx: RegistrationContext, source: SourceConfig, requested?: string[]): Promise<RegisterOutcome> {
   const api = webhookApiFor(ctx.env, source);
   const rows = await webhookRowsOf(dbOf(ctx.env), source.workspaceId, source.id);
   const events = eventsToRegister(api, requested, rows);
   const url = ingestUrlFor(ctx, source);
   // Registering http://localhost:8787/… (an API call made against `wrangler dev` without
   // PUBLIC_BASE_URL) would hand the provider a URL it can never reach.
-  const unreachable = outboundUrlProblem(url, { allowInsecure: allowInsecureDestinations(ctx.env) });
+  const unreachable = outboundUrlProblem(url, { allowInsecure: mayRegisterInsecureUrl(ctx.env, source) });
   if (unreachable) {
     throw unprocessable(
       "ingest_url_not_public",
@@ -90,6 +91,18 @@ export async function registerWebhooks(
     registered: done.length,
     webhooks: done.map((d) => ({ ...webhookView(d.row, stats, "active"), action: d.action })),
   };
+}
+
+/**
+ * ALLOW_INSECURE_DESTINATIONS says where the relay may send; it does not decide what a
+ * provider is told to call. An http:// or private ingest URL is registered only when, as
+ * well, the provider API itself is a local/insecure test endpoint (`credentials.api_base_url`
+ * that would not pass the public-https rule: the fake providers of `npm run dev` and the
+ * tests). A real provider is always handed a public https URL.
+ */
+function mayRegisterInsecureUrl(env: Env, source: SourceConfig): boolean {
+  const base = source.credentials?.api_base_url;
+  return allowInsecureDestinations(env) && !!base && outboundUrlProblem(base, { allowInsecure: false }) !== null;
 }
 
 async function registerOne(

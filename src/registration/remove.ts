@@ -2,6 +2,7 @@ import { dbOf } from "../db/client";
 import { deleteWebhookRowByProviderId, webhookRowsOf } from "../db/provider-webhooks";
 import type { SourceConfig } from "../db/sources";
 import { ApiError } from "../lib/errors";
+import { withRegistrationClaim } from "./claim";
 import { webhookApiFor } from "./provider-api";
 import { PartialRegistrationError, type RegistrationContext } from "./types";
 import { pointsAtSource } from "./urls";
@@ -13,7 +14,11 @@ import { pointsAtSource } from "./urls";
  * the provider confirms, so a failure part-way leaves provider_webhooks true and the error
  * says how many were removed.
  */
-export async function removeWebhooks(ctx: RegistrationContext, source: SourceConfig): Promise<{ removed: number }> {
+export function removeWebhooks(ctx: RegistrationContext, source: SourceConfig): Promise<{ removed: number }> {
+  return withRegistrationClaim(ctx.env, source.id, () => removeClaimed(ctx, source));
+}
+
+async function removeClaimed(ctx: RegistrationContext, source: SourceConfig): Promise<{ removed: number }> {
   const rows = await webhookRowsOf(dbOf(ctx.env), source.workspaceId, source.id);
   if (rows.length === 0 && !source.credentials) return { removed: 0 };
   const api = webhookApiFor(ctx.env, source);

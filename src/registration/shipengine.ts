@@ -59,14 +59,14 @@ export const SHIPENGINE_DEFAULT_EVENTS: Record<ShipEngineFlavour, readonly strin
  *   https://docs.shipstation.com/apis/shipengine/docs/reference/delete-webhook
  * `<prefix>` is `/v1` for ShipEngine and `/v2` for ShipStation v2.
  */
-export function shipengineApi(credentials: ProviderCredentials, flavour: ShipEngineFlavour): WebhookApi {
+export function shipengineApi(credentials: ProviderCredentials, flavour: ShipEngineFlavour, hidden: string[] = []): WebhookApi {
   const label = flavour === "shipstation_v2" ? "ShipStation v2" : "ShipEngine";
   const path = `${flavour === "shipstation_v2" ? "/v2" : "/v1"}/environment/webhooks`;
   const client = providerClient({
     label,
     baseUrl: credentials.api_base_url ?? SHIPENGINE_BASE,
     headers: { "API-Key": credentials.api_key },
-    secrets: [credentials.api_key, ...(credentials.api_secret ? [credentials.api_secret] : [])],
+    secrets: [credentials.api_key, ...(credentials.api_secret ? [credentials.api_secret] : []), ...hidden],
     credentialHint: "credentials.api_key",
   });
 

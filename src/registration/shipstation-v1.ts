@@ -39,14 +39,14 @@ export const SHIPSTATION_V1_DEFAULT_EVENTS = ["SHIP_NOTIFY"] as const;
  * v1 has no call that edits a webhook ("you can only modify an existing webhook through your
  * ShipStation UI", subscribe page above), so moving one to a new URL is delete + subscribe.
  */
-export function shipstationV1Api(credentials: ProviderCredentials & { api_secret: string }): WebhookApi {
+export function shipstationV1Api(credentials: ProviderCredentials & { api_secret: string }, hidden: string[] = []): WebhookApi {
   const label = "ShipStation";
   const basic = toBase64(utf8(`${credentials.api_key}:${credentials.api_secret}`));
   const client = providerClient({
     label,
     baseUrl: credentials.api_base_url ?? SHIPSTATION_V1_BASE,
     headers: { authorization: `Basic ${basic}` },
-    secrets: [credentials.api_key, credentials.api_secret, basic],
+    secrets: [credentials.api_key, credentials.api_secret, basic, ...hidden],
     credentialHint: "credentials.api_key and credentials.api_secret",
   });
   const known = new Set<string>(SHIPSTATION_V1_EVENTS);

@@ -1,3 +1,4 @@
+import { env } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signIn } from "../support/dashboard";
 import { mockEndpoint, type MockEndpoint } from "../support/mock";
@@ -97,6 +98,14 @@ beforeAll(async () => {
     await eventually(async () => (await api("GET", `/v1/replays/${r.json.id}`, { token: a.key })).json?.done === true, 15_000);
     await waitForDeliveryStatus(a.key, dest.id, "succeeded");
   }
+  // A pending fetch (a pointer callback whose fetch failed for good): made where the jobs consumer makes it.
+  const now = Date.now();
+  await env.DB.prepare(
+    `INSERT INTO pending_fetches (id, workspace_id, source_id, ingest_log_id, resource_url, resource_type, received_at, raw, attempts, last_error, next_try_at, created_at, updated_at)
+     VALUES (?1, (SELECT workspace_id FROM sources WHERE id = ?2), ?2, ?3, 'https://ssapi.shipstation.com/shipments', 'SHIP_NOTIFY', ?4, '{}', 20, 'HTTP 503', ?5, ?4, ?4)`,
+  )
+    .bind(`pft_isolation_${now}`, a.source.id, `ilg_isolation_${now}`, now, now + 86_400_000)
+    .run();
   // Anything else the description lists: A's first object from its list route.
   for (const { path } of operations()) {
     const collection = path.split("/")[2]!;

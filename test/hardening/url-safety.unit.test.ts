@@ -119,6 +119,19 @@ describe("outboundUrlProblem with ALLOW_INSECURE_DESTINATIONS off", () => {
     expect(refused("https://8.8.8.8.nip.io/")).toBeNull();
   });
 
+  it("refuses names that spell a private IPv6 address through a wildcard DNS service (dashes for colons)", () => {
+    for (const url of [
+      "https://--1.sslip.io/", "https://fe80--1.sslip.io/", "https://0--ffff-a9fe-a9fe.sslip.io/", "https://app.fd00--1.sslip.io/",
+      "https://www---1.sslip.io/", "https://FE80--1.nip.io/", "https://0-0-0-0-0-0-0-1.sslip.io/",
+    ]) {
+      expect(refused(url), url).not.toBeNull();
+    }
+    // A public IPv6 spelled the same way, and names that merely hold dashes, pass.
+    expect(refused("https://2606-4700-4700--1111.sslip.io/")).toBeNull();
+    expect(refused("https://my-app-1.sslip.io/")).toBeNull();
+    expect(refused("https://fe80--1.example.com/".replace("example.com", "pages.dev"))).toBeNull();
+  });
+
   it("a backslash is read the way fetch reads it (host before the backslash)", () => {
     expect(refused("https://127.0.0.1\\@example.com/")).not.toBeNull();
     expect(refused("https://example.com\\@127.0.0.1/")).toBeNull(); // the host really is example.com

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { mockEndpoint } from "../support/mock";
 import { api } from "../support/relay";
 import { createWorkspace, fakeShipStation, shipstationSource, SS_KEY, SS_SECRET } from "./fake-providers";
 
@@ -54,5 +55,26 @@ describe("registration security", () => {
     });
     expect(r.status).toBe(400);
     expect(r.json.error.message).toMatch(/^credentials\.api_base_url: /);
+  });
+
+  it("a provider's refusal that quotes the ingest URL does not echo its token in the 422", async () => {
+    const { key } = await createWorkspace();
+    const provider = await mockEndpoint({ routes: { "GET /webhooks": { status: 200, body: { webhooks: [] } } } });
+    const source = await shipstationSource(key, provider);
+    const token = new URL(source.ingest_url).searchParams.get("token")!;
+    const echoed = [source.ingest_url, `http://relay.test/in/${source.id}/${token}`, encodeURIComponent(source.ingest_url)];
+    for (const quote of echoed) {
+      await provider.script({
+        routes: {
+          "GET /webhooks": { status: 200, body: { webhooks: [] } },
+          "POST /webhooks/subscribe": { status: 400, body: { Message: `The target_url ${quote} is not reachable` } },
+        },
+      });
+      const r = await api("POST", `/v1/sources/${source.id}/register`, { token: key });
+      expect(r.status, r.text).toBe(422);
+      expect(r.json.error.code).toBe("provider_rejected");
+      expect(r.json.error.message).toContain("not reachable");
+      expect(r.text).not.toContain(token);
+    }
   });
 });

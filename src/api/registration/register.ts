@@ -16,7 +16,7 @@ const route = createRoute({
     200: { description: "registered", content: { "application/json": { schema: registerResultSchema } } },
     422: providerFailure("missing_credentials, provider_rejected (the provider refused: 4xx), registration_not_supported"),
     502: providerFailure("provider_error: the provider is unreachable or failed (5xx)"),
-    ...errorResponses(400, 401, 404, 415, 503),
+    ...errorResponses(400, 401, 404, 409, 415, 503),
   },
 });
 

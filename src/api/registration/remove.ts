@@ -16,7 +16,7 @@ const route = createRoute({
     200: { description: "removed", content: { "application/json": { schema: removeResultSchema } } },
     422: providerFailure("missing_credentials, provider_rejected"),
     502: providerFailure("provider_error"),
-    ...errorResponses(401, 404, 503),
+    ...errorResponses(401, 404, 409, 503),
   },
 });
 

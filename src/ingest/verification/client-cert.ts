@@ -38,6 +38,7 @@ export function verifyClientCert(
   if (!got || !timingSafeEqualStrings(got, want)) return fail("invalid_client_certificate");
 
   if (cfg.header) {
+    if (!cfg.header.value) return fail("invalid_credentials"); // its secret was not opened: fail closed
     const value = headers.get(cfg.header.name);
     if (value === null) return fail("missing_credentials");
     if (!timingSafeEqualStrings(value, cfg.header.value)) return fail("invalid_credentials");

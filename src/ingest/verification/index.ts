@@ -9,6 +9,11 @@ export interface VerifyInput {
   config: VerificationConfig;
   headers: Headers;
   rawBody: string;
+  /**
+   * The bytes that arrived, when known: signatures are checked over these, so a body that is
+   * not valid UTF-8 is never called forged (ingest answers it 400 after the check).
+   */
+  rawBytes?: Uint8Array;
   /** The parsed JSON body when it parsed (AtoShip's re-serialized signature form). */
   parsedBody?: unknown;
   /** The token the request carried in its URL (query `token` or path segment). */
@@ -35,6 +40,7 @@ export async function verifyRequest(input: VerifyInput): Promise<VerificationRes
       return verifyHmac(config, input);
     case "basic": {
       const auth = headers.get("authorization");
+      if (!config.password) return fail("invalid_credentials"); // never compare against a secret we do not hold
       if (!auth || !/^basic\s+/i.test(auth)) return fail("missing_credentials");
       let decoded: string;
       try {
@@ -47,6 +53,7 @@ export async function verifyRequest(input: VerifyInput): Promise<VerificationRes
     }
     case "header": {
       const got = headers.get(config.name);
+      if (!config.value) return fail("invalid_credentials");
       if (got === null) return fail("missing_credentials");
       return timingSafeEqualStrings(got, config.value) ? ok : fail("invalid_credentials");
     }
@@ -56,7 +63,7 @@ export async function verifyRequest(input: VerifyInput): Promise<VerificationRes
       return timingSafeEqualStrings(input.urlToken, config.token) ? ok : fail("invalid_token");
     }
     case "rsa_jwks":
-      return verifyRsaJwks(config, headers, input.rawBody, { now: input.now, fetch: input.fetch });
+      return verifyRsaJwks(config, headers, input.rawBytes ?? input.rawBody, { now: input.now, fetch: input.fetch });
     case "client_cert":
       return verifyClientCert(config, input.cf, headers);
   }
@@ -77,13 +84,14 @@ async function verifyHmac(
     .map((s) => (config.prefix && s.toLowerCase().startsWith(config.prefix.toLowerCase()) ? s.slice(config.prefix.length) : s));
   if (candidates.length === 0) return fail("missing_signature");
 
-  const messages = [input.rawBody];
+  const messages = [input.rawBytes ?? utf8(input.rawBody)];
+  // AtoShip signs its re-serialized JSON (PROVIDERS.md): that form is checked as well.
   if (config.allow_reserialized && input.parsedBody !== undefined) {
     const reserialized = JSON.stringify(input.parsedBody);
-    if (reserialized !== input.rawBody) messages.push(reserialized);
+    if (reserialized !== input.rawBody) messages.push(utf8(reserialized));
   }
   for (const message of messages) {
-    const expected = encodeDigest(await hmac(key, utf8(message), config.algorithm as HmacAlgorithm), config.encoding);
+    const expected = encodeDigest(await hmac(key, message, config.algorithm as HmacAlgorithm), config.encoding);
     for (const candidate of candidates) {
       const normalized = config.encoding === "hex" ? candidate.toLowerCase() : candidate;
       if (timingSafeEqualStrings(normalized, expected)) return ok;

@@ -60,10 +60,17 @@ const fail = (reason: Extract<VerificationResult, { ok: false }>["reason"]): Ver
  * keeps serving the keys already known, retrying after the same interval. No keys at all
  * is `jwks_unavailable` (the ingest route's 503), never a refusal of the callback.
  */
+function concatBytes(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
 export async function verifyRsaJwks(
   cfg: RsaJwksConfig,
   headers: Headers,
-  rawBody: string,
+  rawBody: string | Uint8Array,
   opts: RsaJwksOptions,
 ): Promise<VerificationResult> {
   const kid = headers.get(KEY_ID_HEADER)?.trim();
@@ -90,7 +97,7 @@ export async function verifyRsaJwks(
 
   let valid = false;
   try {
-    valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, sigBytes, utf8(`${timestamp}.${rawBody}`));
+    valid = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, sigBytes, concatBytes(utf8(`${timestamp}.`), typeof rawBody === "string" ? utf8(rawBody) : rawBody));
   } catch {
     valid = false;
   }
