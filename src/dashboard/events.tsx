@@ -1,7 +1,8 @@
 import type { FC } from "hono/jsx";
+import { checkedValues, typeValues, values } from "../lib/filters";
 import type { Hono } from "hono";
 import type { EventFilter } from "../db/events";
-import { DELIVERY_STATUSES, type DeliveryStatus } from "../db/schema";
+import { DELIVERY_STATUSES } from "../db/schema";
 import { EVENT_TYPES } from "../events/canonical";
 import { ApiError } from "../lib/errors";
 import { registerEventActions } from "./event-actions";
@@ -41,18 +42,14 @@ function readLogQuery(c: DashboardContext): LogQuery {
     if (v.length > max) throw new ApiError(400, "invalid_request", `${name}: too long`);
     return v;
   };
-  const status = text("status");
-  if (status && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
-    throw new ApiError(400, "invalid_request", `status: one of ${DELIVERY_STATUSES.join(", ")}`);
-  }
   const filter: EventFilter = {
-    type: text("type", 100),
-    source: text("source", 100),
+    types: typeValues("type", text("type", 1000)),
+    sources: values(text("source", 1000)),
     order: text("order"),
     trackingNumber: text("tracking_number", 100),
     since: parseDateInput("since", q.since),
     until: parseDateInput("until", q.until),
-    deliveryStatus: status as DeliveryStatus | undefined,
+    deliveryStatuses: checkedValues("status", text("status"), DELIVERY_STATUSES),
   };
   const raw: Record<string, string> = {};
   for (const k of ["type", "source", "order", "tracking_number", "status", "since", "until"]) {

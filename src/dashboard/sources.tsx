@@ -1,10 +1,10 @@
 import type { Hono } from "hono";
-import { listIngestLog, type IngestLogFilter, type IngestResult } from "../ingest/log";
+import { checkedValues, values } from "../lib/filters";
+import { listIngestLog, type IngestLogFilter } from "../ingest/log";
 import { dbOf } from "../db/client";
 import { INGEST_RESULTS } from "../db/schema";
 import { publicBaseUrl } from "../lib/config";
 import { ingestUrl } from "../sources/ingest-url";
-import { ApiError } from "../lib/errors";
 import { dateInputValue, parseDateInput } from "./events";
 import { Badge, render, Time } from "./layout";
 import { listSourceSummaries } from "../db/sources";
@@ -30,13 +30,9 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
     const ws = c.get("session").workspaceId;
     const db = dbOf(c.env);
     const q = c.req.query();
-    const result = q.result?.trim() || undefined;
-    if (result && !(INGEST_RESULTS as readonly string[]).includes(result)) {
-      throw new ApiError(400, "invalid_request", `result: one of ${INGEST_RESULTS.join(", ")}`);
-    }
     const filter: IngestLogFilter = {
-      source: q.source?.trim() || undefined,
-      result: result as IngestResult | undefined,
+      sources: values(q.source),
+      results: checkedValues("result", q.result, INGEST_RESULTS),
       since: parseDateInput("since", q.since),
       until: parseDateInput("until", q.until),
     };

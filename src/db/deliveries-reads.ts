@@ -1,43 +1,47 @@
-import { and, asc, count, desc, eq, exists, gte, lt, type SQLWrapper } from "drizzle-orm";
+import { and, asc, count, eq, exists, gte, lt, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
 import { deliveries } from "./schema";
-import { inIds, olderThan } from "./where";
+import { inIds, keyset, oneOf, typeMatches } from "./where";
+import type { Keyset } from "../lib/pagination";
 
 /** The management API's and the console's reads of `deliveries` (src/db/deliveries.ts holds its state machine). */
 
 // ---------------------------------------------------------------- reads
 
 export interface DeliveryFilter {
-  destinationId?: string;
+  /** Destination ids, any of them (`destination_url` is resolved to ids before it gets here). */
+  destinationIds?: string[];
   eventId?: string;
-  eventType?: string;
-  status?: DeliveryStatus;
+  /** Exact types or `prefix.*` patterns. */
+  eventTypes?: string[];
+  statuses?: DeliveryStatus[];
   /** created_at in [since, until) */
   since?: number;
   until?: number;
-  /** Keyset cursor: strictly before this (created_at, id). */
-  before?: { at: number; id: string };
 }
 
-/** A workspace's deliveries, newest first. */
-export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, limit: number): Promise<Delivery[]> {
+/** The filter's condition (the list and the bulk resend select by the same). */
+export function deliveryFilterWhere(workspaceId: string, f: DeliveryFilter) {
+  return and(
+    eq(deliveries.workspaceId, workspaceId),
+    f.destinationIds ? inIds(deliveries.destinationId, f.destinationIds) : undefined,
+    f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
+    typeMatches(deliveries.eventType, f.eventTypes),
+    oneOf(deliveries.status, f.statuses),
+    f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
+    f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
+  );
+}
+
+/** A workspace's deliveries matching `f`, from the keyset position `from` in its direction. */
+export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, from: Keyset, limit: number): Promise<Delivery[]> {
+  const k = keyset(deliveries.createdAt, deliveries.id, from);
   return db
     .select()
     .from(deliveries)
-    .where(
-      and(
-        eq(deliveries.workspaceId, workspaceId),
-        f.destinationId ? eq(deliveries.destinationId, f.destinationId) : undefined,
-        f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
-        f.eventType ? eq(deliveries.eventType, f.eventType) : undefined,
-        f.status ? eq(deliveries.status, f.status) : undefined,
-        f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
-        f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
-        olderThan(deliveries.createdAt, deliveries.id, f.before),
-      ),
-    )
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .where(and(deliveryFilterWhere(workspaceId, f), k.where))
+    .orderBy(...k.orderBy)
     .limit(limit);
 }
 
@@ -87,13 +91,13 @@ export function deliveryCountsSince(db: Db, workspaceId: string, since: number) 
 
 // ---------------------------------------------------------------- an event's deliveries (event log)
 
-/** `EXISTS` a delivery of the event `eventId` (a column of the outer query) in `status`. */
-export function eventHasDeliveryIn(db: Db, eventId: SQLWrapper, status: DeliveryStatus) {
+/** `EXISTS` a delivery of the event `eventId` (a column of the outer query) in one of `statuses`. */
+export function eventHasDeliveryIn(db: Db, eventId: SQLWrapper, statuses: DeliveryStatus[]) {
   return exists(
     db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.eventId, eventId), eq(deliveries.status, status))),
+      .where(and(eq(deliveries.eventId, eventId), oneOf(deliveries.status, statuses))),
   );
 }
 

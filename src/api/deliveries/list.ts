@@ -1,18 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { dbOf } from "../../db/client";
-import { listDeliveries } from "../../db/deliveries-reads";
+import { dbOf, type Db } from "../../db/client";
+import { listDeliveries, type DeliveryFilter } from "../../db/deliveries-reads";
+import { destinationIdsByUrl } from "../../db/destinations";
 import { DELIVERY_STATUSES } from "../../db/schema";
 import type { createRouter } from "../app";
 import { errorResponses } from "../openapi";
-import { decodeCursor, msOf, page, pageQuerySchema, timeRangeSchema } from "../pagination";
+import { enumListParam, enumValues, listParam, typeParam, values } from "../filters";
+import { keysetOf, msOf, page, pageCursors, pageQuerySchema, timeRangeSchema } from "../pagination";
 import { deliverySchema, deliveryView, tags } from "./view";
 
 const deliveryQuerySchema = pageQuerySchema.extend(timeRangeSchema.shape).extend({
-  destination: z.string().max(100).optional(),
+  destination: listParam("destination ids (dst_…)"),
+  destination_url: listParam("exact URLs of the workspace's destinations"),
   event: z.string().max(100).optional(),
-  type: z.string().max(100).optional(),
-  status: z.enum(DELIVERY_STATUSES).optional(),
+  type: typeParam,
+  status: enumListParam(DELIVERY_STATUSES),
 });
+
+/** The list's filters as the reads take them; shared with the bulk resend's `filter`. */
+export const deliveryFilterSchema = deliveryQuerySchema.omit({ limit: true, cursor: true, prev_cursor: true });
 
 const route = createRoute({
   method: "get",
@@ -21,7 +27,7 @@ const route = createRoute({
   summary: "List deliveries, newest first",
   request: { query: deliveryQuerySchema },
   responses: {
-    200: { description: "a page", content: { "application/json": { schema: z.object({ data: z.array(deliverySchema), next_cursor: z.string().nullable() }) } } },
+    200: { description: "a page", content: { "application/json": { schema: z.object({ data: z.array(deliverySchema), ...pageCursors }) } } },
     ...errorResponses(400, 401),
   },
 });
@@ -29,21 +35,29 @@ const route = createRoute({
 export function registerListDeliveries(app: ReturnType<typeof createRouter>) {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const rows = await listDeliveries(
-      dbOf(c.env),
-      c.get("workspaceId"),
-      {
-        destinationId: q.destination,
-        eventId: q.event,
-        eventType: q.type,
-        status: q.status,
-        since: msOf(q.since),
-        until: msOf(q.until),
-        before: decodeCursor(q.cursor),
-      },
-      q.limit + 1,
-    );
-    const result = page(rows, q.limit, (r) => ({ at: r.createdAt, id: r.id }));
-    return c.json({ data: result.data.map(deliveryView), next_cursor: result.next_cursor }, 200);
+    const keyset = keysetOf(q);
+    const db = dbOf(c.env);
+    const filter = await deliveryFilter(db, c.get("workspaceId"), q);
+    const rows = await listDeliveries(db, c.get("workspaceId"), filter, keyset, q.limit + 1);
+    const { data, ...cursors } = page(rows, q.limit, (r) => ({ at: r.createdAt, id: r.id }), keyset);
+    return c.json({ data: data.map(deliveryView), ...cursors }, 200);
   });
+}
+
+/** The query's filters as the reads take them: `destination_url` becomes the ids of those destinations (and with `destination`, both must hold). */
+export async function deliveryFilter(db: Db, workspaceId: string, q: z.infer<typeof deliveryFilterSchema>): Promise<DeliveryFilter> {
+  let destinationIds = values(q.destination);
+  const urls = values(q.destination_url);
+  if (urls) {
+    const byUrl = await destinationIdsByUrl(db, workspaceId, urls);
+    destinationIds = destinationIds ? destinationIds.filter((id) => byUrl.includes(id)) : byUrl;
+  }
+  return {
+    destinationIds,
+    eventId: q.event,
+    eventTypes: values(q.type),
+    statuses: enumValues(q.status, DELIVERY_STATUSES),
+    since: msOf(q.since),
+    until: msOf(q.until),
+  };
 }
