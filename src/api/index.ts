@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { apiError } from "../lib/errors";
 import { limitJsonDepth } from "../lib/json-depth";
+import { registerApiKeyRoutes } from "./api-keys";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
 import { registerDeliveryRoutes } from "./deliveries";
@@ -61,6 +62,7 @@ export function createManagementApi() {
   registerIngestLogRoutes(app);
   registerReplayRoutes(app);
   registerRegistrationRoutes(app);
+  registerApiKeyRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });

@@ -21,7 +21,7 @@ const replayCreatedSchema = z.object({ id: z.string(), queued: z.number() }).ope
 const replaySchema = z
   .object({
     id: z.string(),
-    destination_id: z.string(),
+    destination_id: z.string().nullable().openapi({ description: "the destination of a range replay; null for a bulk resend" }),
     status: z.enum(REPLAY_STATUSES),
     since: z.string().nullable(),
     until: z.string().nullable(),

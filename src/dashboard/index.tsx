@@ -2,6 +2,8 @@ import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import { ApiError } from "../lib/errors";
+import { endKeySessions } from "../access/api-keys";
+import { dbOf } from "../db/client";
 import { registerDestinationPages } from "./destinations";
 import { registerEventPages } from "./events";
 import { render } from "./layout";
@@ -77,9 +79,11 @@ export function createDashboard() {
   registerLoginPages(app);
   // Everything below is behind sign-in, and every POST below carries the session's CSRF token.
   app.use("*", requireSession(), requireCsrf());
-  app.post("/logout", (c) => {
+  app.post("/logout", async (c) => {
+    const session = c.get("session");
+    await endKeySessions(dbOf(c.env), session.workspaceId, session.keyId);
     endSession(c);
-    return c.redirect("/dashboard/login", 303);
+    return c.redirect("/dashboard/login?signed_out=1", 303);
   });
   registerEventPages(app);
   registerSourcePages(app);

@@ -102,7 +102,7 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
               </span>
               <form class="inline" method="post" action="/dashboard/logout">
                 <CsrfField session={props.session} />
-                <button class="secondary" type="submit">
+                <button class="secondary" type="submit" title="Ends every console session opened with the API key you signed in with, in every browser">
                   Sign out
                 </button>
               </form>

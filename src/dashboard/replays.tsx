@@ -11,7 +11,7 @@ import type { DashboardEnv } from "./session";
 /** A replay's progress as `GET /v1/replays/:id` reports it, plus what it was asked for. */
 interface ReplayView {
   id: string;
-  destination_id: string;
+  destination_id: string | null;
   total: number;
   sent: number;
   succeeded: number;
@@ -97,7 +97,7 @@ export function registerReplayPages(app: Hono<DashboardEnv>) {
     const session = c.get("session");
     const progress = await replayView(c.env, session.workspaceId, c.req.param("id"));
     if (!progress) throw notFound("replay");
-    const dest = await getDestinationRow(dbOf(c.env), session.workspaceId, progress.destination_id);
+    const dest = await getDestinationRow(dbOf(c.env), session.workspaceId, progress.destination_id ?? "");
     const nonce = c.get("secureHeadersNonce");
     return render(
       c,
@@ -117,7 +117,7 @@ export function registerReplayPages(app: Hono<DashboardEnv>) {
         <h1>
           Resending failed deliveries <span class="mono small muted">{progress.id}</span>
         </h1>
-        <ReplayCard progress={progress} destinationName={dest?.name ?? dest?.url ?? progress.destination_id} />
+        <ReplayCard progress={progress} destinationName={dest?.name ?? dest?.url ?? progress.destination_id ?? "every matching destination"} />
         <script nonce={nonce}>{raw(POLL_SCRIPT)}</script>
       </>,
     );

@@ -85,7 +85,7 @@ export async function runReplayStep(env: Env, replayId: string, maxPages = REPLA
   const db = dbOf(env);
   const replay = await getReplayById(db, replayId);
   if (!replay || replay.walkedAt !== null) return;
-  const set = replaySet(replay.destinationId, replay.filter as unknown as ReplayFilter, replay.createdAt);
+  const set = replaySet(replay.destinationId!, replay.filter as unknown as ReplayFilter, replay.createdAt);
   let [cursorAt, cursorId] = parseCursor(replay.cursor);
 
   for (let pageNo = 0; pageNo < maxPages; pageNo++) {
