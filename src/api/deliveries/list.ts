@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { dbOf, type Db } from "../../db/client";
-import { listDeliveries, type DeliveryFilter } from "../../db/deliveries-reads";
-import { destinationIdsByUrl } from "../../db/destinations";
+import { dbOf } from "../../db/client";
+import { listDeliveries } from "../../db/deliveries-reads";
+import { deliveryFilterOf } from "../../delivery/list-filter";
 import { DELIVERY_STATUSES } from "../../db/schema";
 import type { createRouter } from "../app";
 import { errorResponses } from "../openapi";
-import { enumListParam, enumValues, listParam, typeParam, values } from "../filters";
+import { enumListParam, listParam, typeParam } from "../filters";
 import { keysetOf, msOf, page, pageCursors, pageQuerySchema, timeRangeSchema } from "../pagination";
 import { deliverySchema, deliveryView, tags } from "./view";
 
@@ -37,27 +37,10 @@ export function registerListDeliveries(app: ReturnType<typeof createRouter>) {
     const q = c.req.valid("query");
     const keyset = keysetOf(q);
     const db = dbOf(c.env);
-    const filter = await deliveryFilter(db, c.get("workspaceId"), q);
+    const filter = await deliveryFilterOf(db, c.get("workspaceId"), { ...q, since: msOf(q.since), until: msOf(q.until) });
     const rows = await listDeliveries(db, c.get("workspaceId"), filter, keyset, q.limit + 1);
     const { data, ...cursors } = page(rows, q.limit, (r) => ({ at: r.createdAt, id: r.id }), keyset);
     return c.json({ data: data.map(deliveryView), ...cursors }, 200);
   });
 }
 
-/** The query's filters as the reads take them: `destination_url` becomes the ids of those destinations (and with `destination`, both must hold). */
-export async function deliveryFilter(db: Db, workspaceId: string, q: z.infer<typeof deliveryFilterSchema>): Promise<DeliveryFilter> {
-  let destinationIds = values(q.destination);
-  const urls = values(q.destination_url);
-  if (urls) {
-    const byUrl = await destinationIdsByUrl(db, workspaceId, urls);
-    destinationIds = destinationIds ? destinationIds.filter((id) => byUrl.includes(id)) : byUrl;
-  }
-  return {
-    destinationIds,
-    eventId: q.event,
-    eventTypes: values(q.type),
-    statuses: enumValues(q.status, DELIVERY_STATUSES),
-    since: msOf(q.since),
-    until: msOf(q.until),
-  };
-}
