@@ -9,6 +9,7 @@ import { registerDeliveryRoutes } from "./deliveries";
 import { registerDestinationRoutes } from "./destinations";
 import { registerEventRoutes } from "./events";
 import { registerIngestLogRoutes } from "./ingest-log";
+import { registerOrderRoutes } from "./orders";
 import { registerReplayRoutes } from "./replays";
 import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
@@ -63,6 +64,7 @@ export function createManagementApi() {
   registerReplayRoutes(app);
   registerRegistrationRoutes(app);
   registerApiKeyRoutes(app);
+  registerOrderRoutes(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });

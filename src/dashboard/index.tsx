@@ -8,6 +8,7 @@ import { registerDestinationPages } from "./destinations";
 import { registerEventPages } from "./events";
 import { render } from "./layout";
 import { registerLoginPages } from "./login";
+import { registerOrderPages } from "./orders";
 import { registerReplayPages } from "./replays";
 import { endSession, requireCsrf, requireDashboardKeyring, requireSameOrigin, requireSession, type DashboardContext, type DashboardEnv } from "./session";
 import { registerSourcePages } from "./sources";
@@ -89,6 +90,7 @@ export function createDashboard() {
   registerSourcePages(app);
   registerDestinationPages(app);
   registerReplayPages(app);
+  registerOrderPages(app);
   app.all("*", () => {
     throw new ApiError(404, "not_found", "There is no such page.");
   });

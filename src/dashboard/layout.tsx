@@ -50,6 +50,11 @@ progress{width:100%;height:18px}
 .login input{width:100%}.login button{width:100%;margin-top:12px;padding:8px}
 .pager{margin-top:12px;display:flex;justify-content:flex-end;gap:12px}
 .push{margin-left:auto}.pull{margin-right:auto}
+form.search{display:flex;gap:6px;align-items:center}form.search label{flex-direction:row}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.timeline{list-style:none;margin:0;padding:0}.timeline li{border-left:3px solid var(--line);padding:4px 0 10px 14px;margin-left:6px}
+.field-error{color:var(--bad);font-size:12px}
+.secret{display:flex;gap:8px;align-items:center}.secret input{flex:1;font-family:ui-monospace,monospace}
 `;
 
 export interface LayoutProps {
@@ -57,7 +62,7 @@ export interface LayoutProps {
   nonce: string | undefined;
   session?: Session;
   /** Which nav entry is current. */
-  active?: "overview" | "events" | "sources" | "destinations";
+  active?: "overview" | "events" | "deliveries" | "sources" | "destinations" | "orders" | "api-keys";
   /** Extra `<head>` content (an auto-refresh for pages without script). */
   head?: Child;
 }
@@ -67,6 +72,8 @@ const NAV: Array<[NonNullable<LayoutProps["active"]>, string, string]> = [
   ["events", "/dashboard/events", "Events"],
   ["sources", "/dashboard/sources", "Sources"],
   ["destinations", "/dashboard/destinations", "Destinations"],
+  ["deliveries", "/dashboard/deliveries", "Deliveries"],
+  ["api-keys", "/dashboard/api-keys", "API keys"],
 ];
 
 export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
@@ -96,6 +103,15 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
                 </>
               ))}
             </nav>
+            <form class="search" method="get" action="/dashboard/orders" role="search">
+              <label>
+                <span class="sr">Order reference or tracking number</span>
+                <input name="q" type="search" placeholder="Order or tracking number" size={24} maxlength={300} required />
+              </label>
+              <button class="secondary" type="submit">
+                Find order
+              </button>
+            </form>
             <div class="ws">
               <span>
                 Workspace <b>{props.session.workspaceName}</b> <span class="mono small">{props.session.workspaceId}</span>

@@ -114,3 +114,13 @@ export function eventDeliveriesQuery(db: Db, workspaceId: string, eventId: strin
 export function eventDeliveryIds(db: Db, eventId: string) {
   return db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.eventId, eventId));
 }
+
+/** Every delivery of some events of a workspace, oldest first (an order's timeline). */
+export async function deliveriesOfEvents(db: Db, workspaceId: string, eventIds: string[]): Promise<Delivery[]> {
+  if (eventIds.length === 0) return [];
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, workspaceId), inIds(deliveries.eventId, eventIds)))
+    .orderBy(asc(deliveries.createdAt), asc(deliveries.id));
+}

@@ -1,6 +1,6 @@
-import { and, count, eq, gte, lt } from "drizzle-orm";
+import { and, asc, count, eq, gte, lt, or } from "drizzle-orm";
 import type { Db } from "./client";
-import { keyset, oneOf, typeMatches } from "./where";
+import { inIds, keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";
 import { eventHasDeliveryIn } from "./deliveries-reads";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
@@ -102,6 +102,30 @@ export function selectEvents(db: Db, workspaceId: string, filter: EventFilter, f
     )
     .orderBy(...k.orderBy)
     .limit(limit);
+}
+
+/** How many events an order's timeline reads at most (an order has a handful; a runaway one stops here). */
+export const ORDER_TIMELINE_LIMIT = 500;
+
+/**
+ * A workspace's events of an order: those with one of the order `references` or one of the
+ * `trackingNumbers` (a carrier's tracking event often carries only the tracking number), in
+ * arrival order — which within an order key is `sequence` order. Both columns are indexed with the workspace.
+ */
+export function selectOrderEvents(
+  db: Db,
+  workspaceId: string,
+  by: { references: string[]; trackingNumbers: string[] },
+): Promise<EventRow[]> {
+  const refs = by.references.length ? inIds(events.orderReference, by.references) : undefined;
+  const tns = by.trackingNumbers.length ? inIds(events.trackingNumber, by.trackingNumbers) : undefined;
+  if (!refs && !tns) return Promise.resolve([]);
+  return db
+    .select()
+    .from(events)
+    .where(and(eq(events.workspaceId, workspaceId), or(refs, tns)))
+    .orderBy(asc(events.createdAt), asc(events.sequence), asc(events.id))
+    .limit(ORDER_TIMELINE_LIMIT);
 }
 
 /** The query for one event of a workspace (for a `db.batch`). */
