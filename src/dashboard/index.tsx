@@ -7,6 +7,8 @@ import { dbOf } from "../db/client";
 import { registerDestinationPages } from "./destinations";
 import { registerEventPages } from "./events";
 import { render } from "./layout";
+import { registerApiKeyPages } from "./api-keys";
+import { registerDeliveryPages } from "./deliveries";
 import { registerLoginPages } from "./login";
 import { registerOrderPages } from "./orders";
 import { registerReplayPages } from "./replays";
@@ -91,6 +93,8 @@ export function createDashboard() {
   registerDestinationPages(app);
   registerReplayPages(app);
   registerOrderPages(app);
+  registerDeliveryPages(app);
+  registerApiKeyPages(app);
   app.all("*", () => {
     throw new ApiError(404, "not_found", "There is no such page.");
   });

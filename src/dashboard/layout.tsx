@@ -54,6 +54,7 @@ form.search{display:flex;gap:6px;align-items:center}form.search label{flex-direc
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
 .timeline{list-style:none;margin:0;padding:0}.timeline li{border-left:3px solid var(--line);padding:4px 0 10px 14px;margin-left:6px}
 .field-error{color:var(--bad);font-size:12px}
+fieldset.plain{border:0;padding:0;margin:0}label.row{flex-direction:row;gap:4px;align-items:center}.mb{margin-bottom:10px}
 .secret{display:flex;gap:8px;align-items:center}.secret input{flex:1;font-family:ui-monospace,monospace}
 `;
 
@@ -165,6 +166,7 @@ export const FLASH_MESSAGES: Record<string, { text: string; error?: boolean }> =
   paused: { text: "Destination paused: new deliveries wait as pending until it is resumed." },
   resumed: { text: "Destination resumed: deliveries that waited are going out now, in order." },
   replay_none: { text: "No deliveries matched that range; nothing was queued." },
+  resend_none: { text: "None of those deliveries is finished (succeeded or failed); nothing was queued." },
 };
 
 export const Flash: FC<{ code: string | undefined }> = ({ code }) => {
@@ -187,3 +189,35 @@ export function render(
     status,
   );
 }
+
+/**
+ * Copy buttons (`<button data-copy="element-id">`): the one script of secret-showing pages,
+ * a constant allowed by the page's CSP nonce. Without JavaScript the value stays selectable.
+ */
+const COPY_SCRIPT = `
+document.addEventListener("click", function (e) {
+  var b = e.target.closest && e.target.closest("button[data-copy]");
+  if (!b) return;
+  var el = document.getElementById(b.getAttribute("data-copy"));
+  if (!el) return;
+  el.select && el.select();
+  (navigator.clipboard ? navigator.clipboard.writeText(el.value) : Promise.reject()).then(
+    function () { b.textContent = "Copied"; },
+    function () { document.execCommand && document.execCommand("copy"); b.textContent = "Copied"; }
+  );
+});
+`;
+
+/** A secret or URL shown in a read-only field with a copy button. */
+export const CopyField: FC<{ id: string; label: string; value: string; nonce: string | undefined }> = (p) => (
+  <div class="secret">
+    <label for={p.id} class="sr">
+      {p.label}
+    </label>
+    <input id={p.id} type="text" readonly value={p.value} aria-label={p.label} />
+    <button type="button" class="secondary" data-copy={p.id}>
+      Copy
+    </button>
+    <script nonce={p.nonce}>{raw(COPY_SCRIPT)}</script>
+  </div>
+);
