@@ -20,7 +20,7 @@ const DestinationCard: FC<{ session: Session; row: DestinationRow; summary: Dest
     <section class="card" id={d.id} data-destination-id={d.id}>
       <div class="actions">
         <div>
-          <Badge status={d.status} /> <b>{d.name ?? d.url}</b> <span class="mono small muted">{d.id}</span>
+          <Badge status={d.status} /> <a href={`/dashboard/destinations/${d.id}`}><b>{d.name ?? d.url}</b></a> <span class="mono small muted">{d.id}</span>
           <div class="mono small">{d.url}</div>
           {d.disabledReason ? <div class="small num-bad">Disabled: {d.disabledReason}</div> : null}
           <div class="small muted">
@@ -109,10 +109,13 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
       <>
         <Flash code={c.req.query("flash")} />
         <h1>Destinations</h1>
+        <p>
+          <a href="/dashboard/destinations/new">+ New destination</a>
+        </p>
         <p class="muted">Where customers receive. Counts cover every attempt, retries included.</p>
         {rows.length === 0 ? (
           <div class="card muted">
-            No destinations yet. Create one with <span class="mono">POST /v1/destinations</span>.
+            No destinations yet. <a href="/dashboard/destinations/new">Add one</a> (or <span class="mono">POST /v1/destinations</span>).
           </div>
         ) : null}
         {rows.map((r) => (

@@ -4,6 +4,7 @@ import { NONCE, secureHeaders } from "hono/secure-headers";
 import { ApiError } from "../lib/errors";
 import { endKeySessions } from "../access/api-keys";
 import { dbOf } from "../db/client";
+import { registerDestinationEditPages } from "./destination-pages";
 import { registerDestinationPages } from "./destinations";
 import { registerEventPages } from "./events";
 import { render } from "./layout";
@@ -91,6 +92,7 @@ export function createDashboard() {
   registerEventPages(app);
   registerSourcePages(app);
   registerDestinationPages(app);
+  registerDestinationEditPages(app);
   registerReplayPages(app);
   registerOrderPages(app);
   registerDeliveryPages(app);

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, max, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, max, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { eventDeliveryIds } from "./deliveries-reads";
 import { STILL_EXPIRED_IDS_SQL } from "./deliveries-pages";
@@ -77,4 +77,28 @@ export function eventAttemptsQuery(db: Db, workspaceId: string, eventId: string)
     .from(attempts)
     .where(and(eq(attempts.workspaceId, workspaceId), inArray(attempts.deliveryId, eventDeliveryIds(db, eventId))))
     .orderBy(asc(attempts.deliveryId), asc(attempts.attempt));
+}
+
+/** Attempts and failures of a destination per hour since `since` (the console's 24 h chart); hours without attempts are absent. */
+export async function attemptsPerHour(db: Db, destinationId: string, since: number) {
+  return db
+    .select({
+      hour: sql<number>`cast(${attempts.at} / 3600000 as integer)`,
+      attempts: sql<number>`count(*)`,
+      failures: sql<number>`sum(case when ${attempts.succeeded} then 0 else 1 end)`,
+    })
+    .from(attempts)
+    .where(and(eq(attempts.destinationId, destinationId), gte(attempts.at, since)))
+    .groupBy(sql`1`);
+}
+
+/** A destination's latest failed attempt (the console shows when and why). */
+export async function lastFailedAttempt(db: Db, destinationId: string): Promise<Attempt | undefined> {
+  return db
+    .select()
+    .from(attempts)
+    .where(and(eq(attempts.destinationId, destinationId), eq(attempts.succeeded, false)))
+    .orderBy(desc(attempts.at))
+    .limit(1)
+    .get();
 }
