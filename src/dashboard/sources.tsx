@@ -49,10 +49,13 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
       { title: "Sources", active: "sources" },
       <>
         <h1>Sources</h1>
+        <p>
+          <a href="/dashboard/sources/new">+ New source</a>
+        </p>
         <p class="muted">Where providers send. Give each provider its ingest URL; every request it makes is logged below.</p>
         {sources.length === 0 ? (
           <div class="card muted">
-            No sources yet. Create one with <span class="mono">POST /v1/sources</span>.
+            No sources yet. <a href="/dashboard/sources/new">Create one</a> (or <span class="mono">POST /v1/sources</span>).
           </div>
         ) : (
           <table>
@@ -69,7 +72,9 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
               {sources.map((s) => (
                 <tr data-source-id={s.id}>
                   <td>
-                    <b>{s.name}</b>
+                    <a href={`/dashboard/sources/${s.id}`}>
+                      <b>{s.name}</b>
+                    </a>
                     <div class="mono small muted">{s.id}</div>
                   </td>
                   <td>{s.provider}</td>
