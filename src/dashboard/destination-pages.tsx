@@ -129,12 +129,16 @@ export function registerDestinationEditPages(app: Hono<DashboardEnv>) {
           </div>
           <div class="card stat">
             <span>last success</span>
-            <Time ms={stats.lastSuccessAt} />
+            <div>
+              <Time ms={stats.lastSuccessAt} />
+            </div>
           </div>
           <div class="card stat" id="last-failure">
             <span>last failure</span>
-            <Time ms={day.lastFailure?.at} />
-            <span class="small">{day.lastFailure ? (day.lastFailure.error ?? `HTTP ${day.lastFailure.statusCode}`) : ""}</span>
+            <div>
+              <Time ms={day.lastFailure?.at} />
+            </div>
+            <div class="small num-bad">{day.lastFailure ? (day.lastFailure.error ?? `HTTP ${day.lastFailure.statusCode}`) : ""}</div>
           </div>
         </div>
         <h2>Attempts and failures per hour, last 24 h (UTC)</h2>

@@ -107,7 +107,7 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
             <form class="search" method="get" action="/dashboard/orders" role="search">
               <label>
                 <span class="sr">Order reference or tracking number</span>
-                <input name="q" type="search" placeholder="Order or tracking number" size={24} maxlength={300} required />
+                <input name="q" type="search" placeholder="Order or tracking number" size={20} maxlength={300} required />
               </label>
               <button class="secondary" type="submit">
                 Find order
