@@ -10,7 +10,7 @@ import { destinationDay, destinationStats, type HourBucket } from "../destinatio
 import { updateDestinationConfig } from "../destinations/update";
 import { notFound } from "../lib/errors";
 import { bodyOf, DestinationForm, domainError, schemaErrors, valuesOf, type FieldErrors, type FormValues } from "./destination-form";
-import { Badge, CopyField, CsrfField, render, Time } from "./layout";
+import { Badge, ConfirmDelete, CopyField, CsrfField, render, Time } from "./layout";
 import type { DashboardContext, DashboardEnv } from "./session";
 
 /**
@@ -61,17 +61,14 @@ export function registerDestinationEditPages(app: Hono<DashboardEnv>) {
     return render(
       c,
       { title: "Delete destination", active: "destinations" },
-      <div class="card">
-        <h1>Delete {row.name ?? row.url}?</h1>
-        <p>It receives nothing more; its delivery log stays. This cannot be undone.</p>
-        <form method="post" action={`/dashboard/destinations/${row.id}/delete`} class="actions">
-          <CsrfField session={session} />
-          <button type="submit" class="danger" id="confirm-delete">
-            Delete destination
-          </button>
-          <a href={`/dashboard/destinations/${row.id}`}>Cancel</a>
-        </form>
-      </div>,
+      <ConfirmDelete
+        session={session}
+        what="destination"
+        name={row.name ?? row.url}
+        consequence="It receives nothing more; its delivery log stays."
+        action={`/dashboard/destinations/${row.id}/delete`}
+        back={`/dashboard/destinations/${row.id}`}
+      />,
     );
   });
 

@@ -221,3 +221,18 @@ export const CopyField: FC<{ id: string; label: string; value: string; nonce: st
     <script nonce={p.nonce}>{raw(COPY_SCRIPT)}</script>
   </div>
 );
+
+/** The confirmation page before deleting something: what goes, what stays, one button, a way back. */
+export const ConfirmDelete: FC<{ session: Session; what: string; name: string; consequence: string; action: string; back: string }> = (p) => (
+  <div class="card">
+    <h1>Delete {p.name}?</h1>
+    <p>{p.consequence} This cannot be undone.</p>
+    <form method="post" action={p.action} class="actions">
+      <CsrfField session={p.session} />
+      <button type="submit" class="danger" id="confirm-delete">
+        Delete {p.what}
+      </button>
+      <a href={p.back}>Cancel</a>
+    </form>
+  </div>
+);

@@ -14,7 +14,7 @@ import { rotateSourceSecret } from "../sources/rotate";
 import { createSourceSchema, type CreateSourceInput } from "../sources/schemas";
 import type { Reveal } from "../sources/verification";
 import { domainError, type FieldErrors, type FormValues } from "./destination-form";
-import { Badge, CopyField, CsrfField, render, Time } from "./layout";
+import { Badge, ConfirmDelete, CopyField, CsrfField, render, Time } from "./layout";
 import type { DashboardContext, DashboardEnv } from "./session";
 import { SourceForm, sourceBodyOf } from "./source-form";
 
@@ -58,17 +58,14 @@ export function registerSourceEditPages(app: Hono<DashboardEnv>) {
     return render(
       c,
       { title: "Delete source", active: "sources" },
-      <div class="card">
-        <h1>Delete {row.name}?</h1>
-        <p>Webhooks registered at the provider are unsubscribed first; its events stay. This cannot be undone.</p>
-        <form method="post" action={`/dashboard/sources/${row.id}/delete`} class="actions">
-          <CsrfField session={session} />
-          <button type="submit" class="danger" id="confirm-delete">
-            Delete source
-          </button>
-          <a href={`/dashboard/sources/${row.id}`}>Cancel</a>
-        </form>
-      </div>,
+      <ConfirmDelete
+        session={session}
+        what="source"
+        name={row.name}
+        consequence="Webhooks registered at the provider are unsubscribed first; its events stay."
+        action={`/dashboard/sources/${row.id}/delete`}
+        back={`/dashboard/sources/${row.id}`}
+      />,
     );
   });
 
