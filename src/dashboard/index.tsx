@@ -14,6 +14,7 @@ import { registerLoginPages } from "./login";
 import { registerOrderPages } from "./orders";
 import { registerReplayPages } from "./replays";
 import { endSession, requireCsrf, requireDashboardKeyring, requireSameOrigin, requireSession, type DashboardContext, type DashboardEnv } from "./session";
+import { registerSourceDetailPage } from "./source-detail";
 import { registerSourceEditPages } from "./source-pages";
 import { registerSourcePages } from "./sources";
 
@@ -93,6 +94,7 @@ export function createDashboard() {
   registerEventPages(app);
   registerSourcePages(app);
   registerSourceEditPages(app);
+  registerSourceDetailPage(app);
   registerDestinationPages(app);
   registerDestinationEditPages(app);
   registerReplayPages(app);

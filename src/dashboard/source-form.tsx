@@ -28,11 +28,11 @@ const one = (v: FormValues, k: string) => {
   return (Array.isArray(x) ? x[0] : x)?.trim() ?? "";
 };
 
-/** The form as the API's create body for `provider`. */
-export function sourceBodyOf(v: FormValues, provider: ProviderName): { body: Record<string, unknown>; errors: FieldErrors } {
+/** The form as the API's create body for `provider`, or (edit) its update body: empty credentials keep the stored ones. */
+export function sourceBodyOf(v: FormValues, provider: ProviderName, mode: "create" | "edit" = "create"): { body: Record<string, unknown>; errors: FieldErrors } {
   const errors: FieldErrors = {};
-  const body: Record<string, unknown> = { name: one(v, "name"), provider };
-  if (one(v, "verification.secret")) body.verification = { secret: one(v, "verification.secret") };
+  const body: Record<string, unknown> = mode === "create" ? { name: one(v, "name"), provider } : { name: one(v, "name") };
+  if (one(v, "verification.secret") && mode === "create") body.verification = { secret: one(v, "verification.secret") };
   if (REGISTRABLE[provider] && one(v, "credentials.api_key")) {
     body.credentials = {
       api_key: one(v, "credentials.api_key"),
@@ -48,8 +48,10 @@ export function sourceBodyOf(v: FormValues, provider: ProviderName): { body: Rec
     }
   }
   if (one(v, "rate_limit_per_minute")) body.rate_limit_per_minute = Number(one(v, "rate_limit_per_minute"));
+  else if (mode === "edit") body.rate_limit_per_minute = null;
   const allow = one(v, "ip_allowlist").split(",").map((s) => s.trim()).filter(Boolean);
   if (allow.length) body.ip_allowlist = allow;
+  else if (mode === "edit") body.ip_allowlist = null;
   return { body, errors };
 }
 
@@ -72,12 +74,20 @@ const Field: FC<{ v: FormValues; errors: FieldErrors; name: string; label: strin
   );
 };
 
-export const SourceForm: FC<{ session: Session; provider: ProviderName; preset: string; values: FormValues; errors: FieldErrors }> = (p) => {
+export const SourceForm: FC<{
+  session: Session;
+  provider: ProviderName;
+  preset: string;
+  values: FormValues;
+  errors: FieldErrors;
+  /** Edit: the source's own URL, and stored credentials are kept unless new ones are typed. */
+  edit?: { action: string; hasCredentials: boolean };
+}> = (p) => {
   const reg = REGISTRABLE[p.provider];
   const shown = new Set(["name", "verification", "credentials", "settings", "rate_limit_per_minute", "ip_allowlist"]);
   const other = Object.entries(p.errors).filter(([k]) => !shown.has(k.split(".")[0]!));
   return (
-    <form method="post" action="/dashboard/sources" class="card form" id="source-form">
+    <form method="post" action={p.edit?.action ?? "/dashboard/sources"} class="card form" id="source-form">
       <CsrfField session={p.session} />
       <input type="hidden" name="provider" value={p.provider} />
       {other.map(([, m]) => (
@@ -89,10 +99,13 @@ export const SourceForm: FC<{ session: Session; provider: ProviderName; preset: 
         <b>{p.provider}</b> · verification: {SCHEME[p.preset] ?? p.preset}
       </p>
       <Field v={p.values} errors={p.errors} name="name" label="Name" required />
-      {p.preset === "hmac" ? <Field v={p.values} errors={p.errors} name="verification.secret" label="Provider's signing secret" type="password" /> : null}
+      {p.preset === "hmac" && !p.edit ? <Field v={p.values} errors={p.errors} name="verification.secret" label="Provider's signing secret" type="password" /> : null}
       {reg ? (
         <fieldset class="plain">
-          <legend class="small muted">API credentials, to register webhooks at {p.provider}</legend>
+          <legend class="small muted">
+            API credentials, to register webhooks at {p.provider}
+            {p.edit?.hasCredentials ? " (stored; leave empty to keep them)" : ""}
+          </legend>
           <Field v={p.values} errors={p.errors} name="credentials.api_key" label="API key" type="password" />
           {reg.secret ? <Field v={p.values} errors={p.errors} name="credentials.api_secret" label="API secret" type="password" /> : null}
           <Field v={p.values} errors={p.errors} name="credentials.api_base_url" label="API base URL" hint="only for a sandbox or proxy" />
@@ -109,7 +122,7 @@ export const SourceForm: FC<{ session: Session; provider: ProviderName; preset: 
       ) : null}
       <Field v={p.values} errors={p.errors} name="rate_limit_per_minute" label="Rate limit (per minute)" type="number" />
       <Field v={p.values} errors={p.errors} name="ip_allowlist" label="IP allowlist" hint="CIDRs, comma-separated; empty = any" />
-      <button type="submit">Create source</button>
+      <button type="submit">{p.edit ? "Save changes" : "Create source"}</button>
     </form>
   );
 };

@@ -75,4 +75,22 @@ describe("console sources", () => {
     expect(del.status).toBe(303);
     expect((await api("GET", `/v1/sources/${source.id}`, { token: key })).status).toBe(404);
   });
+
+  it("edits a source by the API's field names, keeping stored credentials unless new ones are typed", async () => {
+    const { key } = await createWorkspace("console-source-edit");
+    const cookie = await signIn(key);
+    const made = await api("POST", "/v1/sources", { token: key, body: { name: "SS", provider: "shipstation", credentials: { api_key: SS_KEY, api_secret: SS_SECRET } } });
+    const edit = await page(`/dashboard/sources/${made.json.id}/edit`, cookie);
+    expect(edit.status).toBe(200);
+    expect(edit.text).toContain('value="SS"');
+    expect(edit.text).not.toContain(SS_SECRET);
+    const bad = await postForm(`/dashboard/sources/${made.json.id}`, { _csrf: csrfOf(edit.text), name: "SS", ip_allowlist: "not-a-cidr" }, { cookie });
+    expect(bad.status).toBe(400);
+    expect(textOf(bad.text)).toContain("ip_allowlist.0: must be an IPv4 or IPv6 CIDR");
+    const ok = await postForm(`/dashboard/sources/${made.json.id}`, { _csrf: csrfOf(edit.text), name: "SS main", rate_limit_per_minute: "600", ip_allowlist: "10.0.0.0/8" }, { cookie });
+    expect(ok.status, textOf(ok.text)).toBe(303);
+    const after = (await api("GET", `/v1/sources/${made.json.id}`, { token: key })).json;
+    expect(after).toMatchObject({ name: "SS main", rate_limit_per_minute: 600, ip_allowlist: ["10.0.0.0/8"] });
+    expect(after.has_credentials).toBe(true);
+  });
 });
