@@ -1,7 +1,7 @@
 import type { FC } from "hono/jsx";
 import type { Hono } from "hono";
 import { dbOf } from "../db/client";
-import { getDestinationRow, listDestinationRows, type DestinationRow } from "../db/destinations";
+import { getDestinationRow, listDestinationRows, openDestination, type DestinationRow } from "../db/destinations";
 import { destinationSummaries, type DestinationSummary } from "../destinations/stats";
 import { sendDestinationTest } from "../destinations/test-ping";
 import { setDestinationStatus } from "../destinations/update";
@@ -130,6 +130,17 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
     const row = await getDestinationRow(dbOf(c.env), session.workspaceId, c.req.param("id"));
     if (!row) throw notFound("destination");
     const { outcome, payload, deliveryId } = await sendDestinationTest(c.env, c.get("keyring"), row);
+    // The request as sent, minus secrets: custom header values and auth are redacted, the signature not kept.
+    const opened = await openDestination(c.get("keyring"), row);
+    const requestHead = [
+      `POST ${outcome.url}`,
+      "content-type: application/json",
+      `webhook-id: ${deliveryId}`,
+      "webhook-timestamp: (unix seconds when sent)",
+      "webhook-signature: v1,<HMAC-SHA256 of id.timestamp.body> (not kept)",
+      ...Object.keys(opened.headers).map((h) => `${h.toLowerCase()}: [redacted]`),
+      ...(opened.auth ? [`authorization: ${opened.auth.type === "basic" ? "Basic" : "Bearer"} [redacted]`] : []),
+    ].join("\n");
     return render(
       c,
       { title: "Test event", active: "destinations" },
@@ -157,6 +168,8 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
             <dd class="mono">{deliveryId}</dd>
           </dl>
         </div>
+        <h2>Request sent</h2>
+        <pre id="test-request">{requestHead}</pre>
         <h2>Response body</h2>
         <pre>{outcome.responseBody ?? "(no body)"}</pre>
         <h2>Payload sent</h2>

@@ -35,9 +35,9 @@ describe("console destinations", () => {
         url: hook.url,
         events: "label.*, tracking.*",
         sources: source.id,
-        headers: "X-Api-Key: k1",
+        headers: "X-Api-Key: hdr-secret-value-9",
         "auth.type": "bearer",
-        "auth.token": "tok",
+        "auth.token": "bearer-secret-token-7",
         "retry.max_attempts": "3",
         "retry.schedule_seconds": "60, 120",
         timeout_ms: "5000",
@@ -58,14 +58,14 @@ describe("console destinations", () => {
     // A delivery is signed with the secret shown once.
     await sendEvent({ source });
     const [req] = await hook.waitForRequests(1);
-    expect(req!.headers["x-api-key"]).toBe("k1");
-    expect(req!.headers.authorization).toBe("Bearer tok");
+    expect(req!.headers["x-api-key"]).toBe("hdr-secret-value-9");
+    expect(req!.headers.authorization).toBe("Bearer bearer-secret-token-7");
     verifyDelivery(req!, signingSecret!);
 
     // Edit.
     const edit = await page(`/dashboard/destinations/${d.id}/edit`, cookie);
     expect(edit.text).toContain('value="Warehouse"');
-    expect(edit.text).not.toContain("k1");
+    expect(edit.text).not.toContain("hdr-secret-value-9");
     const saved = await postForm(`/dashboard/destinations/${d.id}`, { _csrf: csrf, name: "Warehouse EU", url: hook.url, events: "label.*", ordering: "unordered", "retry.max_attempts": "2", "retry.schedule_seconds": "60" }, { cookie });
     expect(saved.status, textOf(saved.text)).toBe(303);
     expect((await api("GET", `/v1/destinations/${d.id}`, { token: key })).json).toMatchObject({ name: "Warehouse EU", events: ["label.*"], headers: { "X-Api-Key": "[redacted]" } });
@@ -75,6 +75,16 @@ describe("console destinations", () => {
     expect(stats.status).toBe(200);
     expect(stats.text).toContain('<svg id="hour-chart"');
     expect(stats.text).toContain("1 attempts, 0 failed, in the last 24 hours");
+
+    // Send test: the request as sent (secrets redacted) and the response.
+    const tested = await postForm(`/dashboard/destinations/${d.id}/test`, { _csrf: csrf }, { cookie });
+    expect(tested.status).toBe(200);
+    const request = textOf(tested.text.match(/<pre id="test-request">([\s\S]*?)<\/pre>/)?.[1] ?? "");
+    expect(request).toContain(`POST ${hook.url}`);
+    expect(request).toContain("x-api-key: [redacted]");
+    expect(request).toContain("authorization: Bearer [redacted]");
+    expect(tested.text).not.toContain("hdr-secret-value-9");
+    expect(tested.text).not.toContain("bearer-secret-token-7");
 
     // Rotate: a new secret, shown once.
     const rotated = await postForm(`/dashboard/destinations/${d.id}/rotate`, { _csrf: csrf }, { cookie });
