@@ -3,6 +3,7 @@ import { dbOf } from "../db/client";
 import { listDeliveries } from "../db/deliveries-reads";
 import { destinationsByIds, listDestinationRows } from "../db/destinations";
 import { DELIVERY_STATUSES } from "../db/schema";
+import { listSourceSummaries, type SourceSummaryRow } from "../db/sources";
 import { deliveryFilterOf, type DeliveryQuery } from "../delivery/list-filter";
 import { createBulkResend } from "../delivery/replay";
 import { ApiError } from "../lib/errors";
@@ -19,7 +20,7 @@ import type { DashboardContext, DashboardEnv } from "./session";
  */
 
 const PAGE_SIZE = 50;
-const FILTER_KEYS = ["status", "type", "destination", "destination_url", "event", "since", "until"] as const;
+const FILTER_KEYS = ["status", "type", "destination", "destination_url", "source", "order", "tracking_number", "event", "since", "until"] as const;
 /** Most ids one "resend selected" takes (one page is 50). */
 const MAX_SELECTED = 1000;
 
@@ -48,11 +49,12 @@ export function registerDeliveryPages(app: Hono<DashboardEnv>) {
     const filter = await deliveryFilterOf(db, ws, queryOf(raw));
     const rows = await listDeliveries(db, ws, filter, keyset, PAGE_SIZE + 1);
     const result = page(rows, PAGE_SIZE, (r) => ({ at: r.createdAt, id: r.id }), keyset);
-    const [destinations, all] = await Promise.all([
+    const [destinations, all, sources] = await Promise.all([
       destinationsByIds(db, ws, result.data.map((d) => d.destinationId)),
       listDestinationRows(db, ws, 200),
+      listSourceSummaries(db, ws),
     ]);
-    return logPage(c, { raw, result, destinations, all });
+    return logPage(c, { raw, result, destinations, all, sources });
   });
 
   app.post("/deliveries/resend", async (c) => {
@@ -86,9 +88,10 @@ interface LogData {
   result: ReturnType<typeof page<Awaited<ReturnType<typeof listDeliveries>>[number]>>;
   destinations: Awaited<ReturnType<typeof destinationsByIds>>;
   all: Awaited<ReturnType<typeof listDestinationRows>>;
+  sources: SourceSummaryRow[];
 }
 
-function logPage(c: DashboardContext, { raw, result, destinations, all }: LogData) {
+function logPage(c: DashboardContext, { raw, result, destinations, all, sources }: LogData) {
   const session = c.get("session");
   const statuses = new Set((raw.status ?? "").split(","));
   const link = (extra: Record<string, string>) => `/dashboard/deliveries?${new URLSearchParams({ ...raw, ...extra }).toString()}`;
@@ -125,6 +128,25 @@ function logPage(c: DashboardContext, { raw, result, destinations, all }: LogDat
         <label>
           destination_url
           <input name="destination_url" value={raw.destination_url ?? ""} placeholder="https://…" size={24} />
+        </label>
+        <label>
+          source
+          <select name="source">
+            <option value="">any</option>
+            {sources.map((s) => (
+              <option value={s.id} selected={raw.source === s.id}>
+                {s.name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          order
+          <input name="order" value={raw.order ?? ""} placeholder="order reference" size={14} />
+        </label>
+        <label>
+          tracking_number
+          <input name="tracking_number" value={raw.tracking_number ?? ""} size={16} />
         </label>
         <label>
           since (UTC)

@@ -1,7 +1,7 @@
-import { and, asc, count, eq, exists, gte, lt, type SQLWrapper } from "drizzle-orm";
+import { and, asc, count, eq, exists, gte, lt, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
-import { deliveries } from "./schema";
+import { deliveries, events } from "./schema";
 import { inIds, keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";
 
@@ -16,6 +16,10 @@ export interface DeliveryFilter {
   /** Exact types or `prefix.*` patterns. */
   eventTypes?: string[];
   statuses?: DeliveryStatus[];
+  /** Of events from these sources / of these order references / tracking numbers (the events' own columns, indexed with the workspace). */
+  sources?: string[];
+  orders?: string[];
+  trackingNumbers?: string[];
   /** created_at in [since, until) */
   since?: number;
   until?: number;
@@ -31,7 +35,15 @@ export function deliveryFilterWhere(workspaceId: string, f: DeliveryFilter) {
     oneOf(deliveries.status, f.statuses),
     f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
     f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
+    ofEvents(workspaceId, f),
   );
+}
+
+/** `event_id IN (the workspace's events matching the event-side filters)`; none when there are none. */
+function ofEvents(workspaceId: string, f: DeliveryFilter): SQL | undefined {
+  const where = [oneOf(events.sourceId, f.sources), oneOf(events.orderReference, f.orders), oneOf(events.trackingNumber, f.trackingNumbers)].filter(Boolean);
+  if (where.length === 0) return undefined;
+  return sql`${deliveries.eventId} in (select ${events.id} from ${events} where ${and(eq(events.workspaceId, workspaceId), ...where)})`;
 }
 
 /** A workspace's deliveries matching `f`, from the keyset position `from` in its direction. */

@@ -15,6 +15,10 @@ export interface DeliveryQuery {
   event?: string | undefined;
   type?: string | undefined;
   status?: string | undefined;
+  /** Of the events' own fields: source ids, order references, tracking numbers (comma lists). */
+  source?: string | undefined;
+  order?: string | undefined;
+  tracking_number?: string | undefined;
   /** Unix ms, inclusive / exclusive. */
   since?: number | undefined;
   until?: number | undefined;
@@ -33,6 +37,9 @@ export async function deliveryFilterOf(db: Db, workspaceId: string, q: DeliveryQ
     eventId: q.event || undefined,
     eventTypes: typeValues("type", q.type),
     statuses: checkedValues("status", q.status, DELIVERY_STATUSES),
+    sources: values(q.source),
+    orders: values(q.order),
+    trackingNumbers: values(q.tracking_number),
     since: q.since,
     until: q.until,
   };

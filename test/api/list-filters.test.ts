@@ -139,6 +139,27 @@ describe("GET /v1/deliveries filters", () => {
   });
 });
 
+describe("GET /v1/deliveries by the event's fields", () => {
+  it("takes source, order and tracking_number (comma lists), as /v1/events names them", async () => {
+    const { key, source } = await atoshipWorkspace("filters-deliveries-events");
+    const other = await createSource(key, { name: "second", provider: "atoship" });
+    const up = await mockEndpoint({ default: { status: 200 } });
+    await createDestination(key, { url: up.url });
+    const a = await post(source, "label.created", { order_id: "DO-1", tracking_number: "DT-1" });
+    const b = await post(other, "label.created", { order_id: "DO-2", tracking_number: "DT-2" });
+    const c = await post(source, "label.created", { order_id: "DO-3", tracking_number: "DT-3" });
+    for (const id of [a, b, c]) await settled(key, id, 1);
+    const events = async (query: string) => (await list(key, `/v1/deliveries?${query}`)).data.map((d) => d.event_id);
+    expect(await events(`source=${other.id}`)).toEqual([b]);
+    expect(await events(`source=${source.id}`)).toEqual([c, a]);
+    expect(await events("order=DO-1,DO-2")).toEqual([b, a]);
+    expect(await events("tracking_number=DT-3")).toEqual([c]);
+    expect(await events(`order=DO-1&source=${other.id}`)).toEqual([]);
+    const stranger = await createWorkspace("filters-deliveries-events-stranger");
+    expect((await list(stranger.key, "/v1/deliveries?order=DO-1")).data).toEqual([]);
+  });
+});
+
 describe("GET /v1/ingest-log filters", () => {
   it("takes comma lists of sources and results, and pages back", async () => {
     const { key, source } = await atoshipWorkspace("filters-ingest");

@@ -22,6 +22,10 @@ describe("/dashboard/deliveries", () => {
     expect((failed.text.match(/data-delivery-id=/g) ?? []).length).toBe(2);
     const byUrl = await page(`/dashboard/deliveries?destination_url=${encodeURIComponent(r.destination.url as string)}&status=succeeded`, cookie);
     expect((byUrl.text.match(/data-delivery-id=/g) ?? []).length).toBe(1);
+    // By the event's fields too: its tracking number.
+    const tn = await api("GET", `/v1/events/${c}`, { token: r.key });
+    const byTracking = await page(`/dashboard/deliveries?tracking_number=${encodeURIComponent(tn.json.shipment.tracking_number)}&type=tracking.updated`, cookie);
+    expect((byTracking.text.match(/data-delivery-id=/g) ?? []).length).toBe(1);
     const bad = await page("/dashboard/deliveries?status=lost", cookie);
     expect(bad.status).toBe(400);
     expect(textOf(bad.text)).toContain('"lost"');

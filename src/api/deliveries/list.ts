@@ -15,6 +15,9 @@ const deliveryQuerySchema = pageQuerySchema.extend(timeRangeSchema.shape).extend
   event: z.string().max(100).optional(),
   type: typeParam,
   status: enumListParam(DELIVERY_STATUSES),
+  source: listParam("of events from these sources (src_…)"),
+  order: listParam("of events of these order references"),
+  tracking_number: listParam("of events with these tracking numbers"),
 });
 
 /** The list's filters as the reads take them; shared with the bulk resend's `filter`. */
