@@ -84,7 +84,7 @@ const DestinationCard: FC<{ session: Session; row: DestinationRow; summary: Dest
           <input type="datetime-local" name="until" required value={dateInputValue(p.now + 60 * 1000)} />
         </label>
         <button type="submit">Resend all failed in range</button>
-        <a class="small" href={`/dashboard/events?status=failed`}>
+        <a class="small" href={`/dashboard/events?delivery_status=failed`}>
           see failed events
         </a>
       </form>

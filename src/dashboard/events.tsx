@@ -49,11 +49,12 @@ function readLogQuery(c: DashboardContext): LogQuery {
     trackingNumber: text("tracking_number", 100),
     since: parseDateInput("since", q.since),
     until: parseDateInput("until", q.until),
-    deliveryStatuses: checkedValues("status", text("status"), DELIVERY_STATUSES),
+    // `delivery_status` as the API names it; `status`, the page's older name, still read for old links.
+    deliveryStatuses: checkedValues("delivery_status", text("delivery_status") ?? text("status"), DELIVERY_STATUSES),
   };
   const raw: Record<string, string> = {};
-  for (const k of ["type", "source", "order", "tracking_number", "status", "since", "until"]) {
-    const v = q[k]?.trim();
+  for (const k of ["type", "source", "order", "tracking_number", "delivery_status", "since", "until"]) {
+    const v = (q[k] ?? (k === "delivery_status" ? q.status : undefined))?.trim();
     if (v) raw[k] = v;
   }
   return { filter, cursor: text("cursor", 200), raw };
@@ -80,10 +81,10 @@ const SearchForm: FC<{ raw: Record<string, string>; sources: SourceSummaryRow[] 
     </label>
     <label>
       Delivery status
-      <select name="status">
+      <select name="delivery_status">
         <option value="">any</option>
         {DELIVERY_STATUSES.map((s) => (
-          <option value={s} selected={raw.status === s}>
+          <option value={s} selected={raw.delivery_status === s}>
             {s}
           </option>
         ))}

@@ -167,7 +167,7 @@ function ReplayCard({ progress: p, destinationName }: { progress: ReplayView; de
       </p>
       <p class="small muted">
         Each resent delivery gets one more attempt now; its outcome shows on the event's page like any attempt.{" "}
-        <a href={`/dashboard/events?status=failed`}>Failed events</a>
+        <a href={`/dashboard/events?delivery_status=failed`}>Failed events</a>
       </p>
     </div>
   );
