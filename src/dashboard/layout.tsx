@@ -223,12 +223,23 @@ export const CopyField: FC<{ id: string; label: string; value: string; nonce: st
 );
 
 /** The confirmation page before deleting something: what goes, what stays, one button, a way back. */
-export const ConfirmDelete: FC<{ session: Session; what: string; name: string; consequence: string; action: string; back: string }> = (p) => (
+export const ConfirmDelete: FC<{
+  session: Session;
+  what: string;
+  name: string;
+  consequence: string;
+  action: string;
+  back: string;
+  hidden?: Record<string, string> | undefined;
+}> = (p) => (
   <div class="card">
     <h1>Delete {p.name}?</h1>
     <p>{p.consequence} This cannot be undone.</p>
     <form method="post" action={p.action} class="actions">
       <CsrfField session={p.session} />
+      {Object.entries(p.hidden ?? {}).map(([k, v]) => (
+        <input type="hidden" name={k} value={v} />
+      ))}
       <button type="submit" class="danger" id="confirm-delete">
         Delete {p.what}
       </button>

@@ -50,26 +50,17 @@ export function registerSourceEditPages(app: Hono<DashboardEnv>) {
     return revealPage(c, rotated.row.id, rotated.row.name, rotated.reveal, "rotated");
   });
 
-  app.get("/sources/:id/delete", async (c) => {
-    const session = c.get("session");
-    const row = await getSourceRow(dbOf(c.env), session.workspaceId, c.req.param("id"));
-    if (!row) throw notFound("source");
-    return render(
-      c,
-      { title: "Delete source", active: "sources" },
-      <ConfirmDelete
-        session={session}
-        what="source"
-        name={row.name}
-        consequence="Webhooks registered at the provider are unsubscribed first; its events stay."
-        action={`/dashboard/sources/${row.id}/delete`}
-        back={`/dashboard/sources/${row.id}`}
-      />,
-    );
-  });
+  app.get("/sources/:id/delete", (c) => confirmDelete(c, c.req.param("id")));
 
   app.post("/sources/:id/delete", async (c) => {
-    await deleteSourceAndWebhooks(c.env, c.get("session").workspaceId, c.req.param("id"), { force: false, requestUrl: c.req.url });
+    const force = (await c.req.parseBody()).force === "1";
+    try {
+      await deleteSourceAndWebhooks(c.env, c.get("session").workspaceId, c.req.param("id"), { force, requestUrl: c.req.url });
+    } catch (err) {
+      // The provider could not unsubscribe: say why, and offer to delete anyway (the API's ?force=true).
+      if (err instanceof ApiError && err.code === "unsubscribe_failed") return confirmDelete(c, c.req.param("id"), err.message);
+      throw err;
+    }
     return c.redirect("/dashboard/sources", 303);
   });
 
@@ -102,6 +93,37 @@ export function registerSourceEditPages(app: Hono<DashboardEnv>) {
   });
 
 
+}
+
+async function confirmDelete(c: DashboardContext, id: string, failure?: string) {
+  const session = c.get("session");
+  const row = await getSourceRow(dbOf(c.env), session.workspaceId, id);
+  if (!row) throw notFound("source");
+  return render(
+    c,
+    { title: "Delete source", active: "sources" },
+    <>
+      {failure ? (
+        <div class="flash error" role="alert">
+          {failure}
+        </div>
+      ) : null}
+      <ConfirmDelete
+        session={session}
+        what={failure ? "source anyway" : "source"}
+        name={row.name}
+        consequence={
+          failure
+            ? "The provider may keep calling its ingest URL, which then answers 404."
+            : "Webhooks registered at the provider are unsubscribed first; its events stay."
+        }
+        action={`/dashboard/sources/${row.id}/delete`}
+        back={`/dashboard/sources/${row.id}`}
+        hidden={failure ? { force: "1" } : undefined}
+      />
+    </>,
+    failure ? 409 : 200,
+  );
 }
 
 function editPage(c: DashboardContext, row: SourceRow, values: FormValues, errors: FieldErrors, status: 200 | 400 = 200) {

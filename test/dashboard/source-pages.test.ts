@@ -93,4 +93,26 @@ describe("console sources", () => {
     expect(after).toMatchObject({ name: "SS main", rate_limit_per_minute: 600, ip_allowlist: ["10.0.0.0/8"] });
     expect(after.has_credentials).toBe(true);
   });
+
+  it("a delete the provider refuses to unsubscribe says why and offers to delete anyway", async () => {
+    const { key } = await createWorkspace("console-source-force");
+    const cookie = await signIn(key);
+    const provider = await fakeShipStation();
+    const made = await api("POST", "/v1/sources", {
+      token: key,
+      body: { name: "SS", provider: "shipstation", credentials: { api_key: SS_KEY, api_secret: SS_SECRET, api_base_url: provider.url } },
+    });
+    expect((await api("POST", `/v1/sources/${made.json.id}/register`, { token: key })).status).toBe(200);
+    await provider.script({ default: { status: 500, body: { message: "down" } } });
+    const confirm = await page(`/dashboard/sources/${made.json.id}/delete`, cookie);
+    const refused = await postForm(`/dashboard/sources/${made.json.id}/delete`, { _csrf: csrfOf(confirm.text) }, { cookie });
+    expect(refused.status).toBe(409);
+    expect(textOf(refused.text)).toContain("could not be removed at the provider");
+    expect(refused.text).toMatch(/name="force" value="1"/);
+    expect(refused.text).not.toContain(SS_SECRET);
+    expect((await api("GET", `/v1/sources/${made.json.id}`, { token: key })).status).toBe(200);
+    const forced = await postForm(`/dashboard/sources/${made.json.id}/delete`, { _csrf: csrfOf(confirm.text), force: "1" }, { cookie });
+    expect(forced.status).toBe(303);
+    expect((await api("GET", `/v1/sources/${made.json.id}`, { token: key })).status).toBe(404);
+  });
 });
