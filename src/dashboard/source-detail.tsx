@@ -128,7 +128,8 @@ export function registerSourceDetailPage(app: Hono<DashboardEnv>) {
         <p class="small">
           <a href={`/dashboard/sources?source=${row.id}`}>Every request, with filters →</a>
         </p>
-        <table>
+        {log.data.length === 0 ? <div class="card muted">No requests yet.</div> : null}
+        <table hidden={log.data.length === 0}>
           <thead>
             <tr>
               <th>At (UTC)</th>
