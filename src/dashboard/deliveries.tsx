@@ -9,7 +9,7 @@ import { createBulkResend } from "../delivery/replay";
 import { ApiError } from "../lib/errors";
 import { keysetOf, page } from "../lib/pagination";
 import { dateInputValue, parseDateInput } from "./events";
-import { Badge, CsrfField, Flash, render, Time } from "./layout";
+import { AnyOf, Badge, CsrfField, Flash, render, Time } from "./layout";
 import type { DashboardContext, DashboardEnv } from "./session";
 
 /**
@@ -114,32 +114,12 @@ function logPage(c: DashboardContext, { raw, result, destinations, all, sources 
           type
           <input name="type" value={raw.type ?? ""} placeholder="tracking.*, order.shipped" size={20} />
         </label>
-        <label>
-          destination
-          <select name="destination">
-            <option value="">any</option>
-            {all.map((d) => (
-              <option value={d.id} selected={raw.destination === d.id}>
-                {d.name ?? d.url}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AnyOf label="destination" name="destination" options={all.map((d) => [d.id, d.name ?? d.url])} selected={raw.destination} />
         <label>
           destination_url
           <input name="destination_url" value={raw.destination_url ?? ""} placeholder="https://…" size={24} />
         </label>
-        <label>
-          source
-          <select name="source">
-            <option value="">any</option>
-            {sources.map((s) => (
-              <option value={s.id} selected={raw.source === s.id}>
-                {s.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <AnyOf label="source" name="source" options={sources.map((s) => [s.id, s.name])} selected={raw.source} />
         <label>
           order
           <input name="order" value={raw.order ?? ""} placeholder="order reference" size={14} />

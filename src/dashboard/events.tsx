@@ -8,7 +8,7 @@ import { ApiError } from "../lib/errors";
 import { registerEventActions } from "./event-actions";
 import { registerEventDetailPage } from "./event-detail";
 import { EventTable, eventRows } from "./event-table";
-import { render } from "./layout";
+import { AnyOf, render } from "./layout";
 import { registerOverviewPage } from "./overview";
 import type { SourceSummaryRow } from "../db/sources";
 import type { DashboardContext, DashboardEnv } from "./session";
@@ -90,17 +90,7 @@ const SearchForm: FC<{ raw: Record<string, string>; sources: SourceSummaryRow[] 
         ))}
       </select>
     </label>
-    <label>
-      Source
-      <select name="source">
-        <option value="">any</option>
-        {sources.map((s) => (
-          <option value={s.id} selected={raw.source === s.id}>
-            {s.name}
-          </option>
-        ))}
-      </select>
-    </label>
+    <AnyOf label="Source" name="source" options={sources.map((s) => [s.id, s.name])} selected={raw.source} />
     <label>
       From (UTC)
       <input type="datetime-local" name="since" value={raw.since ? dateInputValue(parseDateInput("since", raw.since)) : ""} />

@@ -247,3 +247,18 @@ export const ConfirmDelete: FC<{
     </form>
   </div>
 );
+
+/** A filter's "any or one of these" select, labelled; `options` are [value, shown] pairs. */
+export const AnyOf: FC<{ label: string; name: string; options: Array<[string, string]>; selected: string | undefined }> = (p) => (
+  <label>
+    {p.label}
+    <select name={p.name}>
+      <option value="">any</option>
+      {p.options.map(([value, shown]) => (
+        <option value={value} selected={p.selected === value}>
+          {shown}
+        </option>
+      ))}
+    </select>
+  </label>
+);
