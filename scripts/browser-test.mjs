@@ -2,7 +2,8 @@
 // The dashboard in a real browser: starts `npm run dev` on a free port with its own vars and
 // its own local state, plays a provider (a signed AtoShip callback) and a customer endpoint
 // (fails once, then succeeds), and drives Chromium through sign-in, the event page and a
-// resend. Prints `N passed, N failed` last and exits non-zero on any failure.
+// resend; then the console's operator flows (scripts/browser-console-flows.mjs). Prints
+// `N passed, N failed` last and exits non-zero on any failure.
 //
 //   node scripts/browser-test.mjs
 //   SCREENSHOTS_DIR=docs/screenshots node scripts/browser-test.mjs   # refresh the README's pictures
@@ -15,6 +16,7 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
+import { consoleFlows } from "./browser-console-flows.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -387,9 +389,9 @@ async function main() {
   const wmsNow = await api(base, "GET", `/v1/deliveries?destination=${wmsDest.id}&status=succeeded`, { token: key });
   check("the WMS deliveries are now succeeded", wmsNow.json?.data?.length === 2, wmsNow.text);
 
+  // The console's operator flows (sources, destinations, log and resend, orders, keys), then sign-out.
+  await consoleFlows({ page, context, base, key, source, order, check, screenshot, startEndpoint, api, waitFor, atoship, cleanups });
   check("no script or CSP errors in the console", consoleErrors.length === 0, consoleErrors.join(" | "));
-
-  await Promise.all([page.waitForURL(/\/dashboard\/login/), page.click('header button[type="submit"]')]);
   await page.goto(`${base}/dashboard`);
   check("signing out ends the session", page.url().startsWith(`${base}/dashboard/login`), page.url());
 }

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { dbOf } from "../db/client";
-import { workspaceIdForKeyHash } from "../db/workspaces";
-import { sha256Hex, timingSafeEqualStrings } from "../lib/crypto";
+import { authenticateApiKey } from "../access/api-keys";
+import { timingSafeEqualStrings } from "../lib/crypto";
 import { notConfigured, unauthorized } from "../lib/errors";
 import type { AppEnv } from "./app";
 
@@ -22,27 +22,14 @@ export function adminAuth(): MiddlewareHandler<AppEnv> {
   };
 }
 
-// Key hash → workspace id. Keys cannot be revoked through the API, so a short isolate cache
-// only saves a D1 read; a deleted workspace stops working within the TTL.
-const KEY_CACHE_TTL_MS = 30_000;
-const keyCache = new Map<string, { workspaceId: string; until: number }>();
-
 /** Every other `/v1` route: a workspace API key, which scopes everything the route sees. */
 export function workspaceAuth(): MiddlewareHandler<AppEnv> {
   return async function workspaceAuth(c, next) {
     const key = bearer(c.req.header("authorization"));
     if (!key) throw unauthorized("missing bearer API key", "missing_api_key");
-    const hash = await sha256Hex(key);
-    const now = Date.now();
-    let cached = keyCache.get(hash);
-    if (!cached || cached.until < now) {
-      const workspaceId = await workspaceIdForKeyHash(dbOf(c.env), hash);
-      if (!workspaceId) throw unauthorized("invalid API key", "invalid_api_key");
-      cached = { workspaceId, until: now + KEY_CACHE_TTL_MS };
-      if (keyCache.size > 10_000) keyCache.clear();
-      keyCache.set(hash, cached);
-    }
-    c.set("workspaceId", cached.workspaceId);
+    const found = await authenticateApiKey(dbOf(c.env), key);
+    if (!found) throw unauthorized("invalid API key", "invalid_api_key");
+    c.set("workspaceId", found.workspaceId);
     await next();
   };
 }

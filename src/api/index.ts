@@ -4,6 +4,7 @@ import { apiError } from "../lib/errors";
 import { idempotency } from "../idempotency";
 import { withIdempotencyKeys } from "../idempotency/openapi";
 import { limitJsonDepth } from "../lib/json-depth";
+import { registerApiKeyRoutes } from "./api-keys";
 import { createRouter, type AppEnv } from "./app";
 import { adminAuth, workspaceAuth } from "./auth";
 import { registerDeliveryRoutes } from "./deliveries";
@@ -11,6 +12,7 @@ import { registerDestinationRoutes } from "./destinations";
 import { registerEventRoutes } from "./events";
 import { registerIngestLogRoutes } from "./ingest-log";
 import { registerPendingFetchRoutes } from "./pending-fetches";
+import { registerOrderRoutes } from "./orders";
 import { registerReplayRoutes } from "./replays";
 import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
@@ -73,6 +75,8 @@ export function createManagementApi() {
   registerIngestLogRoutes(app);
   registerReplayRoutes(app);
   registerRegistrationRoutes(app);
+  registerApiKeyRoutes(app);
+  registerOrderRoutes(app);
 
   registerStatusRoute(app);
   registerWebhookDocs(app);

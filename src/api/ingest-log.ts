@@ -5,11 +5,12 @@ import { INGEST_RESULTS } from "../db/schema";
 import { listIngestLog } from "../ingest/log";
 import type { createRouter } from "./app";
 import { errorResponses } from "./openapi";
-import { iso, msOf, pageQuerySchema, timeRangeSchema } from "./pagination";
+import { enumListParam, enumValues, listParam, values } from "./filters";
+import { iso, msOf, pageCursors, pageQuerySchema, timeRangeSchema } from "./pagination";
 
 const ingestLogQuerySchema = pageQuerySchema.extend(timeRangeSchema.shape).extend({
-  source: z.string().max(100).optional().openapi({ description: "source id (src_…)" }),
-  result: z.enum(INGEST_RESULTS).optional(),
+  source: listParam("source ids (src_…)"),
+  result: enumListParam(INGEST_RESULTS),
 });
 
 const ingestLogEntrySchema = z
@@ -36,7 +37,7 @@ const list = createRoute({
   summary: "Every request a source received, accepted or rejected, with why",
   request: { query: ingestLogQuerySchema },
   responses: {
-    200: { description: "a page", content: { "application/json": { schema: z.object({ data: z.array(ingestLogEntrySchema), next_cursor: z.string().nullable() }) } } },
+    200: { description: "a page", content: { "application/json": { schema: z.object({ data: z.array(ingestLogEntrySchema), ...pageCursors }) } } },
     ...errorResponses(400, 401),
   },
 });
@@ -64,9 +65,9 @@ export function registerIngestLogRoutes(app: ReturnType<typeof createRouter>) {
     const result = await listIngestLog(
       dbOf(c.env),
       c.get("workspaceId"),
-      { source: q.source, result: q.result, since: msOf(q.since), until: msOf(q.until) },
-      { limit: q.limit, cursor: q.cursor },
+      { sources: values(q.source), results: enumValues(q.result, INGEST_RESULTS), since: msOf(q.since), until: msOf(q.until) },
+      q,
     );
-    return c.json({ data: result.data.map(ingestLogView), next_cursor: result.next_cursor }, 200);
+    return c.json({ data: result.data.map(ingestLogView), next_cursor: result.next_cursor, prev_cursor: result.prev_cursor }, 200);
   });
 }

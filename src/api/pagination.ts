@@ -6,10 +6,17 @@ import { z } from "@hono/zod-openapi";
  */
 export const pageQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(500).default(50).openapi({ description: "1–500, default 50" }),
-  cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page" }),
+  cursor: z.string().max(200).optional().openapi({ description: "next_cursor of the previous page: the older rows" }),
+  prev_cursor: z.string().max(200).optional().openapi({ description: "prev_cursor of a page: the newer rows before it" }),
 });
 
-export { decodeCursor, encodeCursor, page, type Cursor } from "../lib/pagination";
+/** What a list answers besides its rows: the cursors either way. */
+export const pageCursors = {
+  next_cursor: z.string().nullable(),
+  prev_cursor: z.string().nullable(),
+};
+
+export { decodeCursor, encodeCursor, keysetOf, page, type Cursor, type Keyset } from "../lib/pagination";
 
 export const timeRangeSchema = z.object({
   since: z.iso.datetime({ offset: true }).optional().openapi({ description: "ISO-8601, inclusive" }),

@@ -22,8 +22,9 @@ const replayCreatedSchema = z.object({ id: z.string(), queued: z.number() }).ope
 const replaySchema = z
   .object({
     id: z.string(),
-    destination_id: z.string(),
-    status: z.enum(REPLAY_STATUSES),
+    destination_id: z.string().nullable().openapi({ description: "the destination of a range replay; null for a bulk resend" }),
+    kind: z.enum(["range", "bulk"]).openapi({ description: "range: a destination's replay; bulk: POST /v1/deliveries/retry" }),
+    status: z.enum(REPLAY_STATUSES).nullable().openapi({ description: "a range replay's status; null for a bulk resend" }),
     since: z.string().nullable(),
     until: z.string().nullable(),
     total: z.number().openapi({ description: "Deliveries that matched when the replay was asked for" }),
@@ -82,9 +83,10 @@ export function registerReplayRoutes(app: ReturnType<typeof createRouter>) {
       {
         id: replay.id,
         destination_id: replay.destinationId,
-        status: filter.status,
-        since: iso(filter.since),
-        until: iso(filter.until),
+        kind: filter ? ("range" as const) : ("bulk" as const),
+        status: filter?.status ?? null,
+        since: iso(filter?.since),
+        until: iso(filter?.until),
         ...progress,
         created_at: iso(replay.createdAt)!,
       },

@@ -1,7 +1,7 @@
 import type { FC } from "hono/jsx";
 import type { Hono } from "hono";
 import { dbOf } from "../db/client";
-import { getDestinationRow, listDestinationRows, type DestinationRow } from "../db/destinations";
+import { getDestinationRow, listDestinationRows, openDestination, type DestinationRow } from "../db/destinations";
 import { destinationSummaries, type DestinationSummary } from "../destinations/stats";
 import { sendDestinationTest } from "../destinations/test-ping";
 import { setDestinationStatus } from "../destinations/update";
@@ -20,7 +20,7 @@ const DestinationCard: FC<{ session: Session; row: DestinationRow; summary: Dest
     <section class="card" id={d.id} data-destination-id={d.id}>
       <div class="actions">
         <div>
-          <Badge status={d.status} /> <b>{d.name ?? d.url}</b> <span class="mono small muted">{d.id}</span>
+          <Badge status={d.status} /> <a href={`/dashboard/destinations/${d.id}`}><b>{d.name ?? d.url}</b></a> <span class="mono small muted">{d.id}</span>
           <div class="mono small">{d.url}</div>
           {d.disabledReason ? <div class="small num-bad">Disabled: {d.disabledReason}</div> : null}
           <div class="small muted">
@@ -84,7 +84,7 @@ const DestinationCard: FC<{ session: Session; row: DestinationRow; summary: Dest
           <input type="datetime-local" name="until" required value={dateInputValue(p.now + 60 * 1000)} />
         </label>
         <button type="submit">Resend all failed in range</button>
-        <a class="small" href={`/dashboard/events?status=failed`}>
+        <a class="small" href={`/dashboard/events?delivery_status=failed`}>
           see failed events
         </a>
       </form>
@@ -109,10 +109,13 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
       <>
         <Flash code={c.req.query("flash")} />
         <h1>Destinations</h1>
+        <p>
+          <a href="/dashboard/destinations/new">+ New destination</a>
+        </p>
         <p class="muted">Where customers receive. Counts cover every attempt, retries included.</p>
         {rows.length === 0 ? (
           <div class="card muted">
-            No destinations yet. Create one with <span class="mono">POST /v1/destinations</span>.
+            No destinations yet. <a href="/dashboard/destinations/new">Add one</a> (or <span class="mono">POST /v1/destinations</span>).
           </div>
         ) : null}
         {rows.map((r) => (
@@ -127,6 +130,17 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
     const row = await getDestinationRow(dbOf(c.env), session.workspaceId, c.req.param("id"));
     if (!row) throw notFound("destination");
     const { outcome, payload, deliveryId } = await sendDestinationTest(c.env, c.get("keyring"), row);
+    // The request as sent, minus secrets: custom header values and auth are redacted, the signature not kept.
+    const opened = await openDestination(c.get("keyring"), row);
+    const requestHead = [
+      `POST ${outcome.url}`,
+      "content-type: application/json",
+      `webhook-id: ${deliveryId}`,
+      "webhook-timestamp: (unix seconds when sent)",
+      "webhook-signature: v1,<HMAC-SHA256 of id.timestamp.body> (not kept)",
+      ...Object.keys(opened.headers).map((h) => `${h.toLowerCase()}: [redacted]`),
+      ...(opened.auth ? [`authorization: ${opened.auth.type === "basic" ? "Basic" : "Bearer"} [redacted]`] : []),
+    ].join("\n");
     return render(
       c,
       { title: "Test event", active: "destinations" },
@@ -154,6 +168,8 @@ export function registerDestinationPages(app: Hono<DashboardEnv>) {
             <dd class="mono">{deliveryId}</dd>
           </dl>
         </div>
+        <h2>Request sent</h2>
+        <pre id="test-request">{requestHead}</pre>
         <h2>Response body</h2>
         <pre>{outcome.responseBody ?? "(no body)"}</pre>
         <h2>Payload sent</h2>

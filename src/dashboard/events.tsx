@@ -1,13 +1,14 @@
 import type { FC } from "hono/jsx";
+import { checkedValues, typeValues, values } from "../lib/filters";
 import type { Hono } from "hono";
 import type { EventFilter } from "../db/events";
-import { DELIVERY_STATUSES, type DeliveryStatus } from "../db/schema";
+import { DELIVERY_STATUSES } from "../db/schema";
 import { EVENT_TYPES } from "../events/canonical";
 import { ApiError } from "../lib/errors";
 import { registerEventActions } from "./event-actions";
 import { registerEventDetailPage } from "./event-detail";
 import { EventTable, eventRows } from "./event-table";
-import { render } from "./layout";
+import { AnyOf, render } from "./layout";
 import { registerOverviewPage } from "./overview";
 import type { SourceSummaryRow } from "../db/sources";
 import type { DashboardContext, DashboardEnv } from "./session";
@@ -41,22 +42,19 @@ function readLogQuery(c: DashboardContext): LogQuery {
     if (v.length > max) throw new ApiError(400, "invalid_request", `${name}: too long`);
     return v;
   };
-  const status = text("status");
-  if (status && !(DELIVERY_STATUSES as readonly string[]).includes(status)) {
-    throw new ApiError(400, "invalid_request", `status: one of ${DELIVERY_STATUSES.join(", ")}`);
-  }
   const filter: EventFilter = {
-    type: text("type", 100),
-    source: text("source", 100),
+    types: typeValues("type", text("type", 1000)),
+    sources: values(text("source", 1000)),
     order: text("order"),
     trackingNumber: text("tracking_number", 100),
     since: parseDateInput("since", q.since),
     until: parseDateInput("until", q.until),
-    deliveryStatus: status as DeliveryStatus | undefined,
+    // `delivery_status` as the API names it; `status`, the page's older name, still read for old links.
+    deliveryStatuses: checkedValues("delivery_status", text("delivery_status") ?? text("status"), DELIVERY_STATUSES),
   };
   const raw: Record<string, string> = {};
-  for (const k of ["type", "source", "order", "tracking_number", "status", "since", "until"]) {
-    const v = q[k]?.trim();
+  for (const k of ["type", "source", "order", "tracking_number", "delivery_status", "since", "until"]) {
+    const v = (q[k] ?? (k === "delivery_status" ? q.status : undefined))?.trim();
     if (v) raw[k] = v;
   }
   return { filter, cursor: text("cursor", 200), raw };
@@ -83,26 +81,16 @@ const SearchForm: FC<{ raw: Record<string, string>; sources: SourceSummaryRow[] 
     </label>
     <label>
       Delivery status
-      <select name="status">
+      <select name="delivery_status">
         <option value="">any</option>
         {DELIVERY_STATUSES.map((s) => (
-          <option value={s} selected={raw.status === s}>
+          <option value={s} selected={raw.delivery_status === s}>
             {s}
           </option>
         ))}
       </select>
     </label>
-    <label>
-      Source
-      <select name="source">
-        <option value="">any</option>
-        {sources.map((s) => (
-          <option value={s.id} selected={raw.source === s.id}>
-            {s.name}
-          </option>
-        ))}
-      </select>
-    </label>
+    <AnyOf label="Source" name="source" options={sources.map((s) => [s.id, s.name])} selected={raw.source} />
     <label>
       From (UTC)
       <input type="datetime-local" name="since" value={raw.since ? dateInputValue(parseDateInput("since", raw.since)) : ""} />

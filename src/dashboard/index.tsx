@@ -2,12 +2,20 @@ import { Hono, type Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import { ApiError } from "../lib/errors";
+import { endKeySessions } from "../access/api-keys";
+import { dbOf } from "../db/client";
+import { registerDestinationEditPages } from "./destination-pages";
 import { registerDestinationPages } from "./destinations";
 import { registerEventPages } from "./events";
 import { render } from "./layout";
+import { registerApiKeyPages } from "./api-keys";
+import { registerDeliveryPages } from "./deliveries";
 import { registerLoginPages } from "./login";
+import { registerOrderPages } from "./orders";
 import { registerReplayPages } from "./replays";
 import { endSession, requireCsrf, requireDashboardKeyring, requireSameOrigin, requireSession, type DashboardContext, type DashboardEnv } from "./session";
+import { registerSourceDetailPage } from "./source-detail";
+import { registerSourceEditPages } from "./source-pages";
 import { registerSourcePages } from "./sources";
 
 const TITLES: Record<number, string> = {
@@ -77,14 +85,22 @@ export function createDashboard() {
   registerLoginPages(app);
   // Everything below is behind sign-in, and every POST below carries the session's CSRF token.
   app.use("*", requireSession(), requireCsrf());
-  app.post("/logout", (c) => {
+  app.post("/logout", async (c) => {
+    const session = c.get("session");
+    await endKeySessions(dbOf(c.env), session.workspaceId, session.keyId);
     endSession(c);
-    return c.redirect("/dashboard/login", 303);
+    return c.redirect("/dashboard/login?signed_out=1", 303);
   });
   registerEventPages(app);
   registerSourcePages(app);
+  registerSourceEditPages(app);
+  registerSourceDetailPage(app);
   registerDestinationPages(app);
+  registerDestinationEditPages(app);
   registerReplayPages(app);
+  registerOrderPages(app);
+  registerDeliveryPages(app);
+  registerApiKeyPages(app);
   app.all("*", () => {
     throw new ApiError(404, "not_found", "There is no such page.");
   });

@@ -50,6 +50,12 @@ progress{width:100%;height:18px}
 .login input{width:100%}.login button{width:100%;margin-top:12px;padding:8px}
 .pager{margin-top:12px;display:flex;justify-content:flex-end;gap:12px}
 .push{margin-left:auto}.pull{margin-right:auto}
+form.search{display:flex;gap:6px;align-items:center}form.search label{flex-direction:row}
+.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+.timeline{list-style:none;margin:0;padding:0}.timeline li{border-left:3px solid var(--line);padding:4px 0 10px 14px;margin-left:6px}
+.field-error{color:var(--bad);font-size:12px}
+fieldset.plain{border:0;padding:0;margin:0}label.row{flex-direction:row;gap:4px;align-items:center}.mb{margin-bottom:10px}
+.secret{display:flex;gap:8px;align-items:center}.secret input{flex:1;font-family:ui-monospace,monospace}
 `;
 
 export interface LayoutProps {
@@ -57,7 +63,7 @@ export interface LayoutProps {
   nonce: string | undefined;
   session?: Session;
   /** Which nav entry is current. */
-  active?: "overview" | "events" | "sources" | "destinations";
+  active?: "overview" | "events" | "deliveries" | "sources" | "destinations" | "orders" | "api-keys";
   /** Extra `<head>` content (an auto-refresh for pages without script). */
   head?: Child;
 }
@@ -67,6 +73,8 @@ const NAV: Array<[NonNullable<LayoutProps["active"]>, string, string]> = [
   ["events", "/dashboard/events", "Events"],
   ["sources", "/dashboard/sources", "Sources"],
   ["destinations", "/dashboard/destinations", "Destinations"],
+  ["deliveries", "/dashboard/deliveries", "Deliveries"],
+  ["api-keys", "/dashboard/api-keys", "API keys"],
 ];
 
 export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
@@ -97,13 +105,22 @@ export const Layout: FC<PropsWithChildren<LayoutProps>> = (props) => (
               ))}
               <a href="/docs">API reference</a>
             </nav>
+            <form class="search" method="get" action="/dashboard/orders" role="search">
+              <label>
+                <span class="sr">Order reference or tracking number</span>
+                <input name="q" type="search" placeholder="Order or tracking number" size={20} maxlength={300} required />
+              </label>
+              <button class="secondary" type="submit">
+                Find order
+              </button>
+            </form>
             <div class="ws">
               <span>
                 Workspace <b>{props.session.workspaceName}</b> <span class="mono small">{props.session.workspaceId}</span>
               </span>
               <form class="inline" method="post" action="/dashboard/logout">
                 <CsrfField session={props.session} />
-                <button class="secondary" type="submit">
+                <button class="secondary" type="submit" title="Ends every console session opened with the API key you signed in with, in every browser">
                   Sign out
                 </button>
               </form>
@@ -150,6 +167,7 @@ export const FLASH_MESSAGES: Record<string, { text: string; error?: boolean }> =
   paused: { text: "Destination paused: new deliveries wait as pending until it is resumed." },
   resumed: { text: "Destination resumed: deliveries that waited are going out now, in order." },
   replay_none: { text: "No deliveries matched that range; nothing was queued." },
+  resend_none: { text: "None of those deliveries is finished (succeeded or failed); nothing was queued." },
 };
 
 export const Flash: FC<{ code: string | undefined }> = ({ code }) => {
@@ -172,3 +190,76 @@ export function render(
     status,
   );
 }
+
+/**
+ * Copy buttons (`<button data-copy="element-id">`): the one script of secret-showing pages,
+ * a constant allowed by the page's CSP nonce. Without JavaScript the value stays selectable.
+ */
+const COPY_SCRIPT = `
+document.addEventListener("click", function (e) {
+  var b = e.target.closest && e.target.closest("button[data-copy]");
+  if (!b) return;
+  var el = document.getElementById(b.getAttribute("data-copy"));
+  if (!el) return;
+  el.select && el.select();
+  (navigator.clipboard ? navigator.clipboard.writeText(el.value) : Promise.reject()).then(
+    function () { b.textContent = "Copied"; },
+    function () { document.execCommand && document.execCommand("copy"); b.textContent = "Copied"; }
+  );
+});
+`;
+
+/** A secret or URL shown in a read-only field with a copy button. */
+export const CopyField: FC<{ id: string; label: string; value: string; nonce: string | undefined }> = (p) => (
+  <div class="secret">
+    <label for={p.id} class="sr">
+      {p.label}
+    </label>
+    <input id={p.id} type="text" readonly value={p.value} aria-label={p.label} />
+    <button type="button" class="secondary" data-copy={p.id}>
+      Copy
+    </button>
+    <script nonce={p.nonce}>{raw(COPY_SCRIPT)}</script>
+  </div>
+);
+
+/** The confirmation page before deleting something: what goes, what stays, one button, a way back. */
+export const ConfirmDelete: FC<{
+  session: Session;
+  what: string;
+  name: string;
+  consequence: string;
+  action: string;
+  back: string;
+  hidden?: Record<string, string> | undefined;
+}> = (p) => (
+  <div class="card">
+    <h1>Delete {p.name}?</h1>
+    <p>{p.consequence} This cannot be undone.</p>
+    <form method="post" action={p.action} class="actions">
+      <CsrfField session={p.session} />
+      {Object.entries(p.hidden ?? {}).map(([k, v]) => (
+        <input type="hidden" name={k} value={v} />
+      ))}
+      <button type="submit" class="danger" id="confirm-delete">
+        Delete {p.what}
+      </button>
+      <a href={p.back}>Cancel</a>
+    </form>
+  </div>
+);
+
+/** A filter's "any or one of these" select, labelled; `options` are [value, shown] pairs. */
+export const AnyOf: FC<{ label: string; name: string; options: Array<[string, string]>; selected: string | undefined }> = (p) => (
+  <label>
+    {p.label}
+    <select name={p.name}>
+      <option value="">any</option>
+      {p.options.map(([value, shown]) => (
+        <option value={value} selected={p.selected === value}>
+          {shown}
+        </option>
+      ))}
+    </select>
+  </label>
+);

@@ -1,15 +1,19 @@
 import type { FC } from "hono/jsx";
 import type { Hono } from "hono";
 import { dbOf } from "../db/client";
-import { workspaceIdForKey } from "../db/workspaces";
-import { sha256Hex } from "../lib/crypto";
+import { apiKeyFor } from "../db/workspaces";
 import { render } from "./layout";
 import { readSession, safeNext, startSession, type DashboardEnv } from "./session";
 
 /** The sign-in form (CONTRACT.md: one field named `api_key` and a submit button). */
-const LoginForm: FC<{ next: string; error?: string }> = ({ next, error }) => (
+const LoginForm: FC<{ next: string; error?: string; signedOut?: boolean }> = ({ next, error, signedOut }) => (
   <div class="login">
     <h1>shiprelay</h1>
+    {signedOut ? (
+      <div class="flash" role="status">
+        Signed out. Every console session opened with that API key has ended, in every browser.
+      </div>
+    ) : null}
     <p class="muted">Sign in with your workspace API key.</p>
     {error ? (
       <div class="flash error" role="alert">
@@ -30,7 +34,7 @@ export function registerLoginPages(app: Hono<DashboardEnv>) {
   app.get("/login", async (c) => {
     const next = safeNext(c.req.query("next"));
     if (await readSession(c)) return c.redirect(next, 303);
-    return render(c, { title: "Sign in" }, <LoginForm next={next} />);
+    return render(c, { title: "Sign in" }, <LoginForm next={next} signedOut={c.req.query("signed_out") === "1"} />);
   });
 
   /**
@@ -42,11 +46,11 @@ export function registerLoginPages(app: Hono<DashboardEnv>) {
     const next = safeNext(c.req.query("next"));
     const form = await c.req.parseBody();
     const key = typeof form.api_key === "string" ? form.api_key.trim() : "";
-    const workspaceId = key && key.length <= 200 ? await workspaceIdForKey(dbOf(c.env), key) : undefined;
-    if (!workspaceId) {
+    const found = key && key.length <= 200 ? await apiKeyFor(dbOf(c.env), key) : undefined;
+    if (!found) {
       return render(c, { title: "Sign in" }, <LoginForm next={next} error="That API key was not accepted." />, 401);
     }
-    await startSession(c, workspaceId, await sha256Hex(key));
+    await startSession(c, found);
     return c.redirect(next, 303);
   });
 }

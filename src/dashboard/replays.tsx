@@ -11,13 +11,14 @@ import type { DashboardEnv } from "./session";
 /** A replay's progress as `GET /v1/replays/:id` reports it, plus what it was asked for. */
 interface ReplayView {
   id: string;
-  destination_id: string;
+  destination_id: string | null;
   total: number;
   sent: number;
   succeeded: number;
   failed: number;
   done: boolean;
-  status: string;
+  /** A range replay's status; null for a bulk resend. */
+  status: string | null;
   since: number | null;
   until: number | null;
 }
@@ -26,7 +27,14 @@ async function replayView(env: Env, workspaceId: string, id: string): Promise<Re
   const found = await getReplayProgress(env, workspaceId, id);
   if (!found) return undefined;
   const { replay, filter, progress } = found;
-  return { id: replay.id, destination_id: replay.destinationId, ...progress, status: filter.status, since: filter.since, until: filter.until };
+  return {
+    id: replay.id,
+    destination_id: replay.destinationId,
+    ...progress,
+    status: filter?.status ?? null,
+    since: filter?.since ?? null,
+    until: filter?.until ?? null,
+  };
 }
 
 /**
@@ -97,7 +105,7 @@ export function registerReplayPages(app: Hono<DashboardEnv>) {
     const session = c.get("session");
     const progress = await replayView(c.env, session.workspaceId, c.req.param("id"));
     if (!progress) throw notFound("replay");
-    const dest = await getDestinationRow(dbOf(c.env), session.workspaceId, progress.destination_id);
+    const dest = progress.destination_id ? await getDestinationRow(dbOf(c.env), session.workspaceId, progress.destination_id) : undefined;
     const nonce = c.get("secureHeadersNonce");
     return render(
       c,
@@ -112,12 +120,12 @@ export function registerReplayPages(app: Hono<DashboardEnv>) {
       },
       <>
         <p class="small">
-          <a href="/dashboard/destinations">← Destinations</a>
+          {progress.destination_id ? <a href="/dashboard/destinations">← Destinations</a> : <a href="/dashboard/deliveries">← Deliveries</a>}
         </p>
         <h1>
-          Resending failed deliveries <span class="mono small muted">{progress.id}</span>
+          {progress.destination_id ? "Resending failed deliveries" : "Resending deliveries"} <span class="mono small muted">{progress.id}</span>
         </h1>
-        <ReplayCard progress={progress} destinationName={dest?.name ?? dest?.url ?? progress.destination_id} />
+        <ReplayCard progress={progress} destinationName={dest?.name ?? dest?.url ?? progress.destination_id ?? "every matching destination"} />
         <script nonce={nonce}>{raw(POLL_SCRIPT)}</script>
       </>,
     );
@@ -134,7 +142,13 @@ function ReplayCard({ progress: p, destinationName }: { progress: ReplayView; de
       data-done={p.done ? "true" : "false"}
     >
       <p>
-        To <b>{destinationName}</b>
+        {p.destination_id ? (
+          <>
+            To <b>{destinationName}</b>
+          </>
+        ) : (
+          <>The deliveries picked, each to its own destination</>
+        )}
         {p.since !== null || p.until !== null ? (
           <span class="muted">
             {" "}
@@ -153,7 +167,7 @@ function ReplayCard({ progress: p, destinationName }: { progress: ReplayView; de
       </p>
       <p class="small muted">
         Each resent delivery gets one more attempt now; its outcome shows on the event's page like any attempt.{" "}
-        <a href={`/dashboard/events?status=failed`}>Failed events</a>
+        <a href={`/dashboard/events?delivery_status=failed`}>Failed events</a>
       </p>
     </div>
   );

@@ -3,7 +3,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { HTTPException } from "hono/http-exception";
 import { dbOf } from "../db/client";
-import { workspaceForSession } from "../db/workspaces";
+import { workspaceForSession } from "../db/api-keys";
 import { keyringOf, publicBaseUrl } from "../lib/config";
 import { decryptString, encryptString, timingSafeEqualStrings, type Keyring } from "../lib/crypto";
 import { toBase64Url } from "../lib/encoding";
@@ -12,14 +12,16 @@ import type { AppVariables } from "../lib/app-env";
 
 /**
  * The dashboard's session: an AES-GCM-sealed cookie (ENCRYPTION_KEY, src/lib/crypto.ts) that
- * holds the workspace id, the SHA-256 of the API key that signed in, a CSRF token and an
- * expiry. The key itself never leaves the sign-in request. Every request re-checks that the
- * workspace still has that key, so a workspace whose key changes is signed out.
+ * holds the workspace id, the id of the API key that signed in and that key's session
+ * generation, a CSRF token and an expiry. The key itself never leaves the sign-in request.
+ * Every request re-checks that the key still exists with that generation, so sessions end
+ * server-side: signing out bumps the generation (ending every session opened with the key,
+ * including a copy of the cookie taken before), and revoking the key ends them too.
  */
 export interface Session {
   workspaceId: string;
   workspaceName: string;
-  keyHash: string;
+  keyId: string;
   csrf: string;
   expiresAt: number;
 }
@@ -36,9 +38,11 @@ const SESSION_PATH = "/dashboard";
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 
 interface SealedSession {
-  v: 1;
+  v: 2;
   ws: string;
-  kh: string;
+  /** The API key's id and its session generation when the session opened. */
+  kid: string;
+  gen: number;
   csrf: string;
   exp: number;
 }
@@ -56,11 +60,16 @@ export function requireDashboardKeyring(): MiddlewareHandler<DashboardEnv> {
 }
 
 /** Seals a new session into the cookie (HttpOnly, Secure, SameSite=Strict, scoped to /dashboard). */
-export async function startSession(c: DashboardContext, workspaceId: string, keyHash: string, now = Date.now()): Promise<void> {
+export async function startSession(
+  c: DashboardContext,
+  key: { workspaceId: string; id: string; sessionGeneration: number },
+  now = Date.now(),
+): Promise<void> {
   const sealed: SealedSession = {
-    v: 1,
-    ws: workspaceId,
-    kh: keyHash,
+    v: 2,
+    ws: key.workspaceId,
+    kid: key.id,
+    gen: key.sessionGeneration,
     csrf: toBase64Url(crypto.getRandomValues(new Uint8Array(32))),
     exp: now + SESSION_TTL_MS,
   };
@@ -88,10 +97,11 @@ export async function readSession(c: DashboardContext, now = Date.now()): Promis
   } catch {
     return undefined; // tampered, or sealed under a key this deployment no longer has
   }
-  if (sealed.v !== 1 || typeof sealed.exp !== "number" || sealed.exp <= now) return undefined;
-  const row = await workspaceForSession(dbOf(c.env), sealed.ws, sealed.kh);
+  // v1 cookies named a key by hash and cannot be ended server-side: they sign in again.
+  if (sealed.v !== 2 || typeof sealed.exp !== "number" || sealed.exp <= now) return undefined;
+  const row = await workspaceForSession(dbOf(c.env), sealed.ws, sealed.kid, sealed.gen);
   if (!row) return undefined;
-  return { workspaceId: row.id, workspaceName: row.name, keyHash: sealed.kh, csrf: sealed.csrf, expiresAt: sealed.exp };
+  return { workspaceId: row.id, workspaceName: row.name, keyId: sealed.kid, csrf: sealed.csrf, expiresAt: sealed.exp };
 }
 
 /** Where a signed-out visitor is sent back to after signing in: only dashboard paths. */

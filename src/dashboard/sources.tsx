@@ -1,10 +1,10 @@
 import type { Hono } from "hono";
-import { listIngestLog, type IngestLogFilter, type IngestResult } from "../ingest/log";
+import { checkedValues, values } from "../lib/filters";
+import { listIngestLog, type IngestLogFilter } from "../ingest/log";
 import { dbOf } from "../db/client";
 import { INGEST_RESULTS } from "../db/schema";
 import { publicBaseUrl } from "../lib/config";
 import { ingestUrl } from "../sources/ingest-url";
-import { ApiError } from "../lib/errors";
 import { dateInputValue, parseDateInput } from "./events";
 import { Badge, render, Time } from "./layout";
 import { listSourceSummaries } from "../db/sources";
@@ -30,13 +30,9 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
     const ws = c.get("session").workspaceId;
     const db = dbOf(c.env);
     const q = c.req.query();
-    const result = q.result?.trim() || undefined;
-    if (result && !(INGEST_RESULTS as readonly string[]).includes(result)) {
-      throw new ApiError(400, "invalid_request", `result: one of ${INGEST_RESULTS.join(", ")}`);
-    }
     const filter: IngestLogFilter = {
-      source: q.source?.trim() || undefined,
-      result: result as IngestResult | undefined,
+      sources: values(q.source),
+      results: checkedValues("result", q.result, INGEST_RESULTS),
       since: parseDateInput("since", q.since),
       until: parseDateInput("until", q.until),
     };
@@ -53,10 +49,13 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
       { title: "Sources", active: "sources" },
       <>
         <h1>Sources</h1>
+        <p>
+          <a href="/dashboard/sources/new">+ New source</a>
+        </p>
         <p class="muted">Where providers send. Give each provider its ingest URL; every request it makes is logged below.</p>
         {sources.length === 0 ? (
           <div class="card muted">
-            No sources yet. Create one with <span class="mono">POST /v1/sources</span>.
+            No sources yet. <a href="/dashboard/sources/new">Create one</a> (or <span class="mono">POST /v1/sources</span>).
           </div>
         ) : (
           <table>
@@ -73,7 +72,9 @@ export function registerSourcePages(app: Hono<DashboardEnv>) {
               {sources.map((s) => (
                 <tr data-source-id={s.id}>
                   <td>
-                    <b>{s.name}</b>
+                    <a href={`/dashboard/sources/${s.id}`}>
+                      <b>{s.name}</b>
+                    </a>
                     <div class="mono small muted">{s.id}</div>
                   </td>
                   <td>{s.provider}</td>

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, max, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, gte, inArray, max, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/sqlite-core";
 import type { Db } from "./client";
 import type { Delivery } from "./deliveries";
@@ -110,4 +110,30 @@ export function withFirstAttempt(d: Delivery, rows: Attempt[]): Attempt[] {
     succeeded: true,
   };
   return [first, ...rows];
+}
+
+/** Attempts and failures of a destination per hour since `since` (the console's 24 h chart); hours without attempts are absent. */
+export async function attemptsPerHour(db: Db, destinationId: string, since: number) {
+  // First-attempt successes live on their delivery rows: the union counts them too.
+  const a = attemptsOfDestinations(db, [destinationId]);
+  return db
+    .select({
+      hour: sql<number>`cast(${a.at} / 3600000 as integer)`,
+      attempts: sql<number>`count(*)`,
+      failures: sql<number>`sum(case when ${a.succeeded} then 0 else 1 end)`,
+    })
+    .from(a)
+    .where(gte(a.at, since))
+    .groupBy(sql`1`);
+}
+
+/** A destination's latest failed attempt (the console shows when and why). */
+export async function lastFailedAttempt(db: Db, destinationId: string): Promise<Attempt | undefined> {
+  return db
+    .select()
+    .from(attempts)
+    .where(and(eq(attempts.destinationId, destinationId), eq(attempts.succeeded, false)))
+    .orderBy(desc(attempts.at))
+    .limit(1)
+    .get();
 }

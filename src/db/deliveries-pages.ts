@@ -1,7 +1,9 @@
-import { and, asc, eq, gt, gte, inArray, lt, lte, or, sql } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { EARLIER_OPEN_SQL, FINISHED_STATUSES, openSql, reopenedColumns, statusIn, type DeliveryStatus } from "./deliveries";
+import { EARLIER_OPEN_SQL, FINISHED_STATUSES, openSql, reopenedColumns, statusIn } from "./deliveries";
+import { deliveryFilterWhere, type DeliveryFilter } from "./deliveries-reads";
 import { deliveries } from "./schema";
+import { inIds } from "./where";
 
 /**
  * The paged walks over `deliveries` (src/db/deliveries.ts holds the table's state machine):
@@ -74,21 +76,23 @@ function byCreation(a: Enqueued, b: Enqueued): number {
   return a.createdAt - b.createdAt || (a.id < b.id ? -1 : 1);
 }
 
-/** What a replay re-sends: a destination's deliveries of one status created in [since, until), finished by `snapshotAt`. */
+/**
+ * What a replay re-sends: a workspace's deliveries matching the list's filter (a range replay:
+ * one destination, one status, a time range) and, for a bulk resend by ids, among `ids` —
+ * only those finished by `snapshotAt`. An open delivery is going out anyway, and a reopened one
+ * (completed_at cleared) leaves the set: that is what keeps a replay from sending one twice.
+ */
 export interface ReplaySet {
-  destinationId: string;
-  status: DeliveryStatus;
-  since: number;
-  until: number;
+  workspaceId: string;
+  filter: DeliveryFilter;
+  ids?: string[] | undefined;
   snapshotAt: number;
 }
 
 const inReplaySet = (s: ReplaySet) =>
   and(
-    eq(deliveries.destinationId, s.destinationId),
-    eq(deliveries.status, s.status),
-    gte(deliveries.createdAt, s.since),
-    lt(deliveries.createdAt, s.until),
+    deliveryFilterWhere(s.workspaceId, s.filter),
+    s.ids ? inIds(deliveries.id, s.ids) : undefined,
     lte(deliveries.completedAt, s.snapshotAt),
   );
 

@@ -1,43 +1,59 @@
-import { and, asc, count, desc, eq, exists, gte, isNotNull, lt, sql, type SQLWrapper } from "drizzle-orm";
+import { and, asc, count, desc, eq, exists, gte, isNotNull, lt, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
-import { deliveries } from "./schema";
-import { inIds, olderThan } from "./where";
+import { deliveries, events } from "./schema";
+import { inIds, keyset, oneOf, typeMatches } from "./where";
+import type { Keyset } from "../lib/pagination";
 
 /** The management API's and the console's reads of `deliveries` (src/db/deliveries.ts holds its state machine). */
 
 // ---------------------------------------------------------------- reads
 
 export interface DeliveryFilter {
-  destinationId?: string;
+  /** Destination ids, any of them (`destination_url` is resolved to ids before it gets here). */
+  destinationIds?: string[];
   eventId?: string;
-  eventType?: string;
-  status?: DeliveryStatus;
+  /** Exact types or `prefix.*` patterns. */
+  eventTypes?: string[];
+  statuses?: DeliveryStatus[];
+  /** Of events from these sources / of these order references / tracking numbers (the events' own columns, indexed with the workspace). */
+  sources?: string[];
+  orders?: string[];
+  trackingNumbers?: string[];
   /** created_at in [since, until) */
   since?: number;
   until?: number;
-  /** Keyset cursor: strictly before this (created_at, id). */
-  before?: { at: number; id: string };
 }
 
-/** A workspace's deliveries, newest first. */
-export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, limit: number): Promise<Delivery[]> {
+/** The filter's condition (the list and the bulk resend select by the same). */
+export function deliveryFilterWhere(workspaceId: string, f: DeliveryFilter) {
+  return and(
+    eq(deliveries.workspaceId, workspaceId),
+    f.destinationIds ? inIds(deliveries.destinationId, f.destinationIds) : undefined,
+    f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
+    typeMatches(deliveries.eventType, f.eventTypes),
+    oneOf(deliveries.status, f.statuses),
+    f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
+    f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
+    ofEvents(workspaceId, f),
+  );
+}
+
+/** `event_id IN (the workspace's events matching the event-side filters)`; none when there are none. */
+function ofEvents(workspaceId: string, f: DeliveryFilter): SQL | undefined {
+  const where = [oneOf(events.sourceId, f.sources), oneOf(events.orderReference, f.orders), oneOf(events.trackingNumber, f.trackingNumbers)].filter(Boolean);
+  if (where.length === 0) return undefined;
+  return sql`${deliveries.eventId} in (select ${events.id} from ${events} where ${and(eq(events.workspaceId, workspaceId), ...where)})`;
+}
+
+/** A workspace's deliveries matching `f`, from the keyset position `from` in its direction. */
+export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, from: Keyset, limit: number): Promise<Delivery[]> {
+  const k = keyset(deliveries.createdAt, deliveries.id, from);
   return db
     .select()
     .from(deliveries)
-    .where(
-      and(
-        eq(deliveries.workspaceId, workspaceId),
-        f.destinationId ? eq(deliveries.destinationId, f.destinationId) : undefined,
-        f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
-        f.eventType ? eq(deliveries.eventType, f.eventType) : undefined,
-        f.status ? eq(deliveries.status, f.status) : undefined,
-        f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
-        f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
-        olderThan(deliveries.createdAt, deliveries.id, f.before),
-      ),
-    )
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+    .where(and(deliveryFilterWhere(workspaceId, f), k.where))
+    .orderBy(...k.orderBy)
     .limit(limit);
 }
 
@@ -87,13 +103,13 @@ export function deliveryCountsSince(db: Db, workspaceId: string, since: number) 
 
 // ---------------------------------------------------------------- an event's deliveries (event log)
 
-/** `EXISTS` a delivery of the event `eventId` (a column of the outer query) in `status`. */
-export function eventHasDeliveryIn(db: Db, eventId: SQLWrapper, status: DeliveryStatus) {
+/** `EXISTS` a delivery of the event `eventId` (a column of the outer query) in one of `statuses`. */
+export function eventHasDeliveryIn(db: Db, eventId: SQLWrapper, statuses: DeliveryStatus[]) {
   return exists(
     db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.eventId, eventId), eq(deliveries.status, status))),
+      .where(and(eq(deliveries.eventId, eventId), oneOf(deliveries.status, statuses))),
   );
 }
 
@@ -127,4 +143,14 @@ export function firstSuccessesOfDestinations(db: Db, destinationIds: string[]) {
     })
     .from(deliveries)
     .where(and(inIds(deliveries.destinationId, destinationIds), isNotNull(deliveries.firstAttemptAt)));
+}
+
+/** Every delivery of some events of a workspace, oldest first (an order's timeline). */
+export async function deliveriesOfEvents(db: Db, workspaceId: string, eventIds: string[]): Promise<Delivery[]> {
+  if (eventIds.length === 0) return [];
+  return db
+    .select()
+    .from(deliveries)
+    .where(and(eq(deliveries.workspaceId, workspaceId), inIds(deliveries.eventId, eventIds)))
+    .orderBy(asc(deliveries.createdAt), asc(deliveries.id));
 }

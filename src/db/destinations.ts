@@ -1,8 +1,9 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { decryptJson, decryptString, type Keyring } from "../lib/crypto";
 import type { Db } from "./client";
 import { destinations, workspaces } from "./schema";
-import { inIds, olderThan } from "./where";
+import { inIds, keyset, olderThan, oneOf } from "./where";
+import type { Keyset } from "../lib/pagination";
 
 export type DestinationRow = typeof destinations.$inferSelect;
 
@@ -65,13 +66,29 @@ export async function getDestinationRow(db: Db, workspaceId: string, id: string)
 }
 
 /** One newest-first page (`limit + 1` rows, so the caller can tell whether more follow). */
-export async function listDestinationRows(db: Db, workspaceId: string, limit: number, after?: { at: number; id: string }) {
+export async function listDestinationRows(
+  db: Db,
+  workspaceId: string,
+  limit: number,
+  from: Keyset = { direction: "older" },
+  statuses?: DestinationRow["status"][],
+) {
+  const k = keyset(destinations.createdAt, destinations.id, from);
   return db
     .select()
     .from(destinations)
-    .where(and(eq(destinations.workspaceId, workspaceId), olderThan(destinations.createdAt, destinations.id, after)))
-    .orderBy(desc(destinations.createdAt), desc(destinations.id))
+    .where(and(eq(destinations.workspaceId, workspaceId), oneOf(destinations.status, statuses), k.where))
+    .orderBy(...k.orderBy)
     .limit(limit);
+}
+
+/** The ids of a workspace's destinations whose URL is exactly one of `urls` (`destination_url` filters). */
+export async function destinationIdsByUrl(db: Db, workspaceId: string, urls: string[]): Promise<string[]> {
+  const rows = await db
+    .select({ id: destinations.id })
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), inIds(destinations.url, urls)));
+  return rows.map((r) => r.id);
 }
 
 /** The destinations some deliveries went to (deleted ones are simply missing). */

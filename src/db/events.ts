@@ -1,6 +1,7 @@
-import { and, count, desc, eq, getTableColumns, gte, lt, sql } from "drizzle-orm";
+import { and, asc, count, desc, eq, getTableColumns, gte, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { olderThan } from "./where";
+import { inIds, keyset, oneOf, typeMatches } from "./where";
+import type { Keyset } from "../lib/pagination";
 import { eventHasDeliveryIn } from "./deliveries-reads";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { eventPayloads, events, type DeliveryStatus } from "./schema";
@@ -74,8 +75,10 @@ export function insertPayloadsStatements(db: D1Database, rows: EventPayloadRow[]
 
 /** What the event log can be searched by; shared by `GET /v1/events` and the console. */
 export interface EventFilter {
-  type?: string;
-  source?: string;
+  /** Exact types or `prefix.*` patterns, any of them. */
+  types?: string[];
+  /** Source ids, any of them. */
+  sources?: string[];
   /** The order reference (indexed with the workspace). */
   order?: string;
   /** Indexed with the workspace. */
@@ -84,8 +87,8 @@ export interface EventFilter {
   since?: number;
   /** Unix ms, exclusive. */
   until?: number;
-  /** Only events with at least one delivery in this state. */
-  deliveryStatus?: DeliveryStatus;
+  /** Only events with at least one delivery in one of these states. */
+  deliveryStatuses?: DeliveryStatus[];
 }
 
 /** The columns a list needs: no raw payload. */
@@ -101,32 +104,51 @@ const summaryColumns = {
 };
 export type EventSummary = Pick<EventRow, keyof typeof summaryColumns>;
 
-/** Up to `limit` of a workspace's events matching `filter`, newest first, after the keyset position `after` (created_at, id). */
-export function selectEvents(
-  db: Db,
-  workspaceId: string,
-  filter: EventFilter,
-  after: { at: number; id: string } | undefined,
-  limit: number,
-): Promise<EventSummary[]> {
+/** Up to `limit` of a workspace's events matching `filter` from the keyset position `from` (created_at, id), in its direction. */
+export function selectEvents(db: Db, workspaceId: string, filter: EventFilter, from: Keyset, limit: number): Promise<EventSummary[]> {
+  const k = keyset(events.createdAt, events.id, from);
   return db
     .select(summaryColumns)
     .from(events)
     .where(
       and(
         eq(events.workspaceId, workspaceId),
-        filter.type ? eq(events.type, filter.type) : undefined,
-        filter.source ? eq(events.sourceId, filter.source) : undefined,
+        typeMatches(events.type, filter.types),
+        oneOf(events.sourceId, filter.sources),
         filter.order ? eq(events.orderReference, filter.order) : undefined,
         filter.trackingNumber ? eq(events.trackingNumber, filter.trackingNumber) : undefined,
         filter.since !== undefined ? gte(events.createdAt, filter.since) : undefined,
         filter.until !== undefined ? lt(events.createdAt, filter.until) : undefined,
-        filter.deliveryStatus ? eventHasDeliveryIn(db, events.id, filter.deliveryStatus) : undefined,
-        olderThan(events.createdAt, events.id, after),
+        filter.deliveryStatuses?.length ? eventHasDeliveryIn(db, events.id, filter.deliveryStatuses) : undefined,
+        k.where,
       ),
     )
-    .orderBy(desc(events.createdAt), desc(events.id))
+    .orderBy(...k.orderBy)
     .limit(limit);
+}
+
+/** How many events an order's timeline reads at most (an order has a handful; a runaway one stops here). */
+export const ORDER_TIMELINE_LIMIT = 500;
+
+/**
+ * A workspace's events of an order: those with one of the order `references` or one of the
+ * `trackingNumbers` (a carrier's tracking event often carries only the tracking number), in
+ * arrival order — which within an order key is `sequence` order. Both columns are indexed with the workspace.
+ */
+export function selectOrderEvents(
+  db: Db,
+  workspaceId: string,
+  by: { references: string[]; trackingNumbers: string[] },
+): Promise<EventRow[]> {
+  const refs = by.references.length ? inIds(events.orderReference, by.references) : undefined;
+  const tns = by.trackingNumbers.length ? inIds(events.trackingNumber, by.trackingNumbers) : undefined;
+  if (!refs && !tns) return Promise.resolve([]);
+  return db
+    .select()
+    .from(events)
+    .where(and(eq(events.workspaceId, workspaceId), or(refs, tns)))
+    .orderBy(asc(events.createdAt), asc(events.sequence), asc(events.id))
+    .limit(ORDER_TIMELINE_LIMIT);
 }
 
 /** The query for one event of a workspace with its raw payload, inline or apart (for a `db.batch`); `raw` is null for the relay's own events. */

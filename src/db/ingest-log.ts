@@ -1,6 +1,7 @@
-import { and, desc, eq, gte, lt } from "drizzle-orm";
+import { and, eq, gte, lt } from "drizzle-orm";
 import type { Db } from "./client";
-import { olderThan } from "./where";
+import { keyset, oneOf } from "./where";
+import type { Keyset } from "../lib/pagination";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { ingestLog, type INGEST_RESULTS } from "./schema";
 
@@ -90,36 +91,32 @@ export async function recordFetchedEvents(db: D1Database, id: string, reason: st
 
 /** What the ingest log can be searched by; shared by `GET /v1/ingest-log` and the console. */
 export interface IngestLogFilter {
-  source?: string;
-  result?: IngestResult;
+  /** Source ids, any of them. */
+  sources?: string[];
+  results?: IngestResult[];
   /** Unix ms, inclusive. */
   since?: number;
   /** Unix ms, exclusive. */
   until?: number;
 }
 
-/** Up to `limit` rows of a workspace's log, newest first, after the keyset position `after` (at, id). */
-export function selectIngestLog(
-  db: Db,
-  workspaceId: string,
-  filter: IngestLogFilter,
-  after: { at: number; id: string } | undefined,
-  limit: number,
-): Promise<IngestLogRow[]> {
+/** Up to `limit` rows of a workspace's log matching `filter` from the keyset position `from` (at, id), in its direction. */
+export function selectIngestLog(db: Db, workspaceId: string, filter: IngestLogFilter, from: Keyset, limit: number): Promise<IngestLogRow[]> {
+  const k = keyset(ingestLog.at, ingestLog.id, from);
   return db
     .select()
     .from(ingestLog)
     .where(
       and(
         eq(ingestLog.workspaceId, workspaceId),
-        filter.source ? eq(ingestLog.sourceId, filter.source) : undefined,
-        filter.result ? eq(ingestLog.result, filter.result) : undefined,
+        oneOf(ingestLog.sourceId, filter.sources),
+        oneOf(ingestLog.result, filter.results),
         filter.since !== undefined ? gte(ingestLog.at, filter.since) : undefined,
         filter.until !== undefined ? lt(ingestLog.at, filter.until) : undefined,
-        olderThan(ingestLog.at, ingestLog.id, after),
+        k.where,
       ),
     )
-    .orderBy(desc(ingestLog.at), desc(ingestLog.id))
+    .orderBy(...k.orderBy)
     .limit(limit);
 }
 

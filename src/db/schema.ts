@@ -21,6 +21,26 @@ export const workspaces = sqliteTable("workspaces", {
   createdAt: integer("created_at").notNull(),
 });
 
+/**
+ * A workspace's API keys (the first, named "default", is the key the workspace was created
+ * with). Only the SHA-256 of a key is kept. `session_generation` is sealed into every console
+ * session opened with the key: signing out bumps it, which ends all of them at once.
+ */
+export const apiKeys = sqliteTable(
+  "api_keys",
+  {
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    createdAt: integer("created_at").notNull(),
+    /** Updated at most once a minute per key, to keep writes low. */
+    lastUsedAt: integer("last_used_at"),
+    sessionGeneration: integer("session_generation").notNull().default(0),
+  },
+  (t) => [index("api_keys_workspace").on(t.workspaceId, t.createdAt)],
+);
+
 export const sources = sqliteTable(
   "sources",
   {
@@ -301,8 +321,9 @@ export const ingestLog = sqliteTable(
 export const replays = sqliteTable("replays", {
   id: text("id").primaryKey(),
   workspaceId: text("workspace_id").notNull(),
-  destinationId: text("destination_id").notNull(),
-  /** {status, since, until} as asked (since/until as ms or null). */
+  /** The destination of a range replay; null for a bulk resend (POST /v1/deliveries/retry), whose filter says what it takes. */
+  destinationId: text("destination_id"),
+  /** A range replay's {status, since, until} as asked (since/until as ms or null); a bulk resend's {kind: "bulk", ids | filter}. */
   filter: text("filter", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
   total: integer("total").notNull(),
   succeeded: integer("succeeded").notNull().default(0),

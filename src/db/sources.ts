@@ -5,7 +5,8 @@ import type { Db } from "./client";
 import { routingColumns } from "./destinations";
 import { destinations, sources, workspaces } from "./schema";
 import type { ProviderCredentials, VerificationConfig } from "./source-shapes";
-import { inIds, olderThan } from "./where";
+import type { Keyset } from "../lib/pagination";
+import { inIds, keyset } from "./where";
 
 export type SourceRow = typeof sources.$inferSelect;
 
@@ -99,12 +100,13 @@ export async function getSourceRowById(db: Db, id: string) {
 }
 
 /** One newest-first page (`limit` rows at most). */
-export async function listSourceRows(db: Db, workspaceId: string, limit: number, after?: { at: number; id: string }) {
+export async function listSourceRows(db: Db, workspaceId: string, limit: number, from: Keyset = { direction: "older" }) {
+  const k = keyset(sources.createdAt, sources.id, from);
   return db
     .select()
     .from(sources)
-    .where(and(eq(sources.workspaceId, workspaceId), olderThan(sources.createdAt, sources.id, after)))
-    .orderBy(desc(sources.createdAt), desc(sources.id))
+    .where(and(eq(sources.workspaceId, workspaceId), k.where))
+    .orderBy(...k.orderBy)
     .limit(limit);
 }
 

@@ -1,7 +1,8 @@
-import { and, eq } from "drizzle-orm";
 import { sha256Hex } from "../lib/crypto";
 import type { Db } from "./client";
-import { workspaces } from "./schema";
+import { newId } from "../lib/ids";
+import { apiKeyForHash } from "./api-keys";
+import { apiKeys, workspaces } from "./schema";
 
 export type WorkspaceRow = typeof workspaces.$inferSelect;
 
@@ -36,32 +37,37 @@ export function isStaleConfig(err: unknown): boolean {
   return err instanceof Error && err.message.includes(STALE_CONFIG);
 }
 
-/** The workspace whose API key hashes to `hash` (API auth and the console's sign-in). */
-export async function workspaceIdForKeyHash(db: Db, hash: string): Promise<string | undefined> {
-  const row = await db.select({ id: workspaces.id }).from(workspaces).where(eq(workspaces.apiKeyHash, hash)).get();
-  return row?.id;
+/**
+ * Resolves an API key to its key row (any of the workspace's keys in `api_keys`; the one it was
+ * created with is its key named "default"). The API's auth caches by hash; the console's sign-in asks each time.
+ */
+export async function apiKeyFor(db: Db, key: string) {
+  return apiKeyForHash(db, await sha256Hex(key));
 }
 
-/** Resolves an API key to its workspace (the API's auth caches by hash; the console's sign-in asks each time). */
+/** Resolves an API key to its workspace. */
 export async function workspaceIdForKey(db: Db, key: string): Promise<string | undefined> {
-  return workspaceIdForKeyHash(db, await sha256Hex(key));
+  return (await apiKeyFor(db, key))?.workspaceId;
 }
 
 /**
- * The workspace a console session names, if its API key is still the one the session was
- * opened with (src/dashboard/session.ts).
+ * A new workspace with its first key, named "default", in one batch; its config version starts
+ * at the schema's default. `workspaces.api_key_hash` keeps the first key's hash as it always
+ * did; authentication reads `api_keys`.
  */
-export function workspaceForSession(db: Db, id: string, keyHash: string): Promise<Pick<WorkspaceRow, "id" | "name"> | undefined> {
-  return db
-    .select({ id: workspaces.id, name: workspaces.name })
-    .from(workspaces)
-    .where(and(eq(workspaces.id, id), eq(workspaces.apiKeyHash, keyHash)))
-    .get();
-}
-
-/** A new workspace; its config version starts at the schema's default. */
 export async function insertWorkspace(db: Db, row: Omit<WorkspaceRow, "configVersion">): Promise<void> {
-  await db.insert(workspaces).values(row);
+  await db.batch([
+    db.insert(workspaces).values(row),
+    db.insert(apiKeys).values({
+      id: newId("key", row.createdAt),
+      workspaceId: row.id,
+      name: "default",
+      keyHash: row.apiKeyHash,
+      createdAt: row.createdAt,
+      lastUsedAt: null,
+      sessionGeneration: 0,
+    }),
+  ]);
 }
 
 /** Every workspace id, in id order (retention walks them one by one). */

@@ -1,4 +1,5 @@
 import { dbOf } from "../db/client";
+import type { DeliveryFilter } from "../db/deliveries-reads";
 import { countReplaySet, countStampedBy, reopenReplayPage, type ReplaySet } from "../db/deliveries-pages";
 import { findReplay, getReplayById, insertReplay, saveWalk, touchStalledWalks, type Replay } from "../db/replays";
 import type { JobMessage } from "../jobs/messages";
@@ -8,10 +9,13 @@ import { enqueueDeliveries, MAX_SEND_BATCH } from "./messages";
 /**
  * Bulk replay (POST /v1/destinations/:id/replay): re-send every delivery of a destination
  * that matched `{status, since, until}` when the replay was asked for, in the background,
- * each exactly once, however many there are.
+ * each exactly once, however many there are. The bulk resend (POST /v1/deliveries/retry) is
+ * the same machinery over a workspace's deliveries picked by ids or by the list's filters;
+ * its row names no destination (`destination_id` null) and stores `{kind: "bulk", ids | filter}`.
  *
  * - The set is a snapshot: deliveries in the time range (by `created_at`, like the delivery
- *   list) with that status and finished (`completed_at`) before the replay was created.
+ *   list) with that status and finished (`completed_at`) before the replay was created. Open
+ *   deliveries (pending, retrying) are never in it: they are going out anyway.
  * - The jobs queue walks it in keyset order, a page at a time. Claiming a page is one
  *   UPDATE (`reopenReplayPage`) that reopens the deliveries and stamps them with the replay's id; a reopened
  *   delivery no longer matches the snapshot (its status changed, and if it finishes again its
@@ -41,30 +45,61 @@ export const REPLAY_PAGES_PER_STEP = 10;
 /** A walk that has not moved for this long lost its job; the sweep restarts it. */
 export const REPLAY_STALL_MS = 15 * 60_000;
 
-const bounds = (f: ReplayFilter) => [f.since ?? 0, f.until ?? Number.MAX_SAFE_INTEGER] as const;
+/** What a bulk resend was asked to take: deliveries by id, or those the list's filter matches. */
+export type BulkSelection = { kind: "bulk"; ids: string[] } | { kind: "bulk"; filter: DeliveryFilter };
 
-/** The deliveries a replay re-sends, as the deliveries table selects them. */
-function replaySet(destinationId: string, filter: ReplayFilter, snapshotAt: number): ReplaySet {
-  const [since, until] = bounds(filter);
-  return { destinationId, status: filter.status, since, until, snapshotAt };
+/** A range replay's set: one destination's deliveries of one status in [since, until). */
+function rangeSet(workspaceId: string, destinationId: string, f: ReplayFilter, snapshotAt: number): ReplaySet {
+  const filter = { destinationIds: [destinationId], statuses: [f.status], since: f.since ?? undefined, until: f.until ?? undefined };
+  return { workspaceId, filter, snapshotAt };
+}
+
+/** The deliveries a replay row re-sends, as the deliveries table selects them. */
+function replaySetOf(row: Replay): ReplaySet {
+  if (row.destinationId) return rangeSet(row.workspaceId, row.destinationId, row.filter as unknown as ReplayFilter, row.createdAt);
+  const sel = row.filter as unknown as BulkSelection;
+  return "ids" in sel
+    ? { workspaceId: row.workspaceId, filter: {}, ids: sel.ids, snapshotAt: row.createdAt }
+    : { workspaceId: row.workspaceId, filter: sel.filter, snapshotAt: row.createdAt };
 }
 
 const walkJob = (replayId: string): JobMessage => ({ kind: "replay", replay_id: replayId });
 
-/** Creates the replay (its total fixed now) and starts its walk. */
+/** Creates the replay of a destination's range (its total fixed now) and starts its walk. */
 export async function createReplay(
   env: Env,
   input: { workspaceId: string; destinationId: string; filter: ReplayFilter },
   now = Date.now(),
 ): Promise<{ id: string; total: number }> {
+  const set = rangeSet(input.workspaceId, input.destinationId, input.filter, now);
+  return startReplay(env, { ...input, filter: { ...input.filter } }, set, now);
+}
+
+/**
+ * Creates a bulk resend (POST /v1/deliveries/retry, the console's "resend selected" and
+ * "resend all matching"): the workspace's finished deliveries among `ids`, or matching
+ * `filter`, each re-sent once, with progress as for a range replay.
+ */
+export async function createBulkResend(env: Env, workspaceId: string, selection: BulkSelection, now = Date.now()) {
+  const set: ReplaySet =
+    "ids" in selection ? { workspaceId, filter: {}, ids: selection.ids, snapshotAt: now } : { workspaceId, filter: selection.filter, snapshotAt: now };
+  return startReplay(env, { workspaceId, destinationId: null, filter: { ...selection } }, set, now);
+}
+
+async function startReplay(
+  env: Env,
+  input: { workspaceId: string; destinationId: string | null; filter: Record<string, unknown> },
+  set: ReplaySet,
+  now: number,
+): Promise<{ id: string; total: number }> {
   const db = dbOf(env);
-  const total = await countReplaySet(db, replaySet(input.destinationId, input.filter, now));
+  const total = await countReplaySet(db, set);
   const id = newId("rpl", now);
   await insertReplay(db, {
     id,
     workspaceId: input.workspaceId,
     destinationId: input.destinationId,
-    filter: { ...input.filter },
+    filter: input.filter,
     total,
     succeeded: 0,
     failed: 0,
@@ -85,7 +120,7 @@ export async function runReplayStep(env: Env, replayId: string, maxPages = REPLA
   const db = dbOf(env);
   const replay = await getReplayById(db, replayId);
   if (!replay || replay.walkedAt !== null) return;
-  const set = replaySet(replay.destinationId, replay.filter as unknown as ReplayFilter, replay.createdAt);
+  const set = replaySetOf(replay);
   let [cursorAt, cursorId] = parseCursor(replay.cursor);
 
   for (let pageNo = 0; pageNo < maxPages; pageNo++) {
@@ -136,7 +171,9 @@ export async function replayProgress(
 export async function getReplayProgress(env: Env, workspaceId: string, id: string) {
   const row = await findReplay(dbOf(env), workspaceId, id);
   if (!row) return undefined;
-  return { replay: row, filter: row.filter as unknown as ReplayFilter, progress: await replayProgress(env, row) };
+  // A range replay's {status, since, until}; a bulk resend has none (its selection is in row.filter).
+  const filter = row.destinationId ? (row.filter as unknown as ReplayFilter) : undefined;
+  return { replay: row, filter, progress: await replayProgress(env, row) };
 }
 
 /** Restarts walks whose job was lost (dead-lettered after crashing); returns how many. */

@@ -1,4 +1,4 @@
-import { attemptDurationAtRank, attemptTotalsByDestination } from "../db/attempts";
+import { attemptDurationAtRank, attemptsPerHour, attemptTotalsByDestination, lastFailedAttempt } from "../db/attempts";
 import type { Db } from "../db/client";
 import { deliveryCountsByDestination, type StatusCounts } from "../db/deliveries-reads";
 
@@ -47,4 +47,24 @@ export async function destinationSummaries(db: Db, ids: string[]): Promise<Map<s
   for (const id of ids) out.set(id, { ...(totals.get(id) ?? noAttempts()), deliveries: {} });
   for (const r of deliveryRows) out.get(r.destinationId)!.deliveries[r.status] = r.n;
   return out;
+}
+
+/** One hour of the last 24: its start (unix ms), attempts and failed attempts. */
+export interface HourBucket {
+  at: number;
+  attempts: number;
+  failures: number;
+}
+
+/** The last 24 hours of a destination, hour by hour (oldest first), and its latest failed attempt. */
+export async function destinationDay(db: Db, destinationId: string, now = Date.now()) {
+  const HOUR = 3_600_000;
+  const firstHour = Math.floor(now / HOUR) - 23;
+  const [rows, lastFailure] = await Promise.all([attemptsPerHour(db, destinationId, firstHour * HOUR), lastFailedAttempt(db, destinationId)]);
+  const byHour = new Map(rows.map((r) => [Number(r.hour), r]));
+  const hours: HourBucket[] = Array.from({ length: 24 }, (_, i) => {
+    const r = byHour.get(firstHour + i);
+    return { at: (firstHour + i) * HOUR, attempts: Number(r?.attempts ?? 0), failures: Number(r?.failures ?? 0) };
+  });
+  return { hours, lastFailure };
 }

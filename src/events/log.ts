@@ -3,7 +3,7 @@ import type { Db } from "../db/client";
 import type { Delivery } from "../db/deliveries";
 import { eventDeliveriesQuery } from "../db/deliveries-reads";
 import { eventQuery, selectEvents, type EventFilter, type EventRow, type EventSummary } from "../db/events";
-import { decodeCursor, page } from "../lib/pagination";
+import { keysetOf, page, type Page } from "../lib/pagination";
 
 export type { EventFilter, EventSummary };
 
@@ -16,10 +16,11 @@ export async function listEvents(
   db: Db,
   workspaceId: string,
   filter: EventFilter,
-  pageOpts: { limit: number; cursor?: string | undefined },
-): Promise<{ data: EventSummary[]; next_cursor: string | null }> {
-  const rows = await selectEvents(db, workspaceId, filter, decodeCursor(pageOpts.cursor), pageOpts.limit + 1);
-  return page(rows, pageOpts.limit, (r) => ({ at: r.createdAt, id: r.id }));
+  pageOpts: { limit: number; cursor?: string | undefined; prev_cursor?: string | undefined },
+): Promise<Page<EventSummary>> {
+  const keyset = keysetOf(pageOpts);
+  const rows = await selectEvents(db, workspaceId, filter, keyset, pageOpts.limit + 1);
+  return page(rows, pageOpts.limit, (r) => ({ at: r.createdAt, id: r.id }), keyset);
 }
 
 /** A delivery of an event with every attempt it made, oldest first. */

@@ -1,6 +1,6 @@
 import type { Db } from "../db/client";
 import { selectIngestLog, type IngestLogFilter, type IngestLogRow, type IngestResult } from "../db/ingest-log";
-import { decodeCursor, page } from "../lib/pagination";
+import { keysetOf, page, type Page } from "../lib/pagination";
 
 export type { IngestLogFilter, IngestLogRow, IngestResult };
 
@@ -9,8 +9,9 @@ export async function listIngestLog(
   db: Db,
   workspaceId: string,
   filter: IngestLogFilter,
-  pageOpts: { limit: number; cursor?: string | undefined },
-): Promise<{ data: IngestLogRow[]; next_cursor: string | null }> {
-  const rows = await selectIngestLog(db, workspaceId, filter, decodeCursor(pageOpts.cursor), pageOpts.limit + 1);
-  return page(rows, pageOpts.limit, (r) => ({ at: r.at, id: r.id }));
+  pageOpts: { limit: number; cursor?: string | undefined; prev_cursor?: string | undefined },
+): Promise<Page<IngestLogRow>> {
+  const keyset = keysetOf(pageOpts);
+  const rows = await selectIngestLog(db, workspaceId, filter, keyset, pageOpts.limit + 1);
+  return page(rows, pageOpts.limit, (r) => ({ at: r.at, id: r.id }), keyset);
 }

@@ -5,7 +5,7 @@ import { toBase32 } from "./encoding";
  * and 16 of randomness. Event ids are the exception: derived from the dedupe key
  * (src/orders/identity.ts) so a provider event always maps to the same id.
  */
-export type IdPrefix = "ws" | "src" | "dst" | "dlv" | "att" | "ilg" | "rpl" | "pwh" | "dlq" | "evt" | "rcl" | "pft";
+export type IdPrefix = "ws" | "key" | "src" | "dst" | "dlv" | "att" | "ilg" | "rpl" | "pwh" | "dlq" | "evt" | "rcl" | "pft";
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   const time = new Uint8Array(6);

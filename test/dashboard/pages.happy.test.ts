@@ -114,6 +114,8 @@ describe("dashboard pages", () => {
     expect(rowsOf((await page("/dashboard/events?type=label.created", cookie)).text)).toEqual([ids[2]]);
     expect(rowsOf((await page("/dashboard/events?status=succeeded", cookie)).text)).toEqual([ids[2], ids[1], ids[0]]);
     expect(rowsOf((await page("/dashboard/events?status=failed", cookie)).text)).toEqual([]);
+    // The API's name for it, with several values.
+    expect(rowsOf((await page("/dashboard/events?delivery_status=failed,succeeded", cookie)).text)).toEqual([ids[2], ids[1], ids[0]]);
     expect(rowsOf((await page("/dashboard/events?since=2000-01-01T00:00&until=2001-01-01T00:00", cookie)).text)).toEqual([]);
     expect(rowsOf((await page(`/dashboard/events?since=${new Date(Date.now() - 3600_000).toISOString().slice(0, 16)}`, cookie)).text)).toHaveLength(3);
 

@@ -86,6 +86,8 @@ beforeAll(async () => {
   const delivery = await waitForDeliveryStatus(a.key, dest.id, "succeeded");
   A.ids = { sources: a.source.id, destinations: dest.id, events: res.json.event_ids[0], deliveries: delivery.id };
   A.values = { source: a.source.id, destination: dest.id, event: res.json.event_ids[0], order: "ord_iso_a", tracking_number: "TRK_ISO_A", type: "label.created" };
+  // An order is named by its reference (GET /v1/orders/{reference}).
+  A.ids.orders = "ord_iso_a";
 
   doc = (await api("GET", "/v1/openapi.json", { token: a.key })).json;
   // Objects that have no list of their own are made through the route that makes them.
@@ -162,7 +164,13 @@ describe("workspace isolation over every /v1 route", () => {
   it("no list, and no filter naming A's objects, shows A's objects to B", async () => {
     // The operator's routes (admin token: GET /v1/status) span every workspace by design; a workspace key gets 401 there.
     const adminOnly = (o: Operation) => o.op.security?.some((s) => "adminToken" in s) ?? false;
-    const lists = operations().filter((o) => o.method === "GET" && !o.path.includes("{") && o.path !== "/v1/openapi.json" && !adminOnly(o));
+    // GET /v1/orders?tracking_number= is a lookup, not a list: another workspace's tracking number is not found.
+    const lookup = await api("GET", "/v1/orders?tracking_number=TRK_ISO_A", { token: B.key });
+    expect(lookup.status, lookup.text).toBe(404);
+    expect(lookup.text).not.toContain("ord_iso_a");
+    const lists = operations().filter(
+      (o) => o.method === "GET" && !o.path.includes("{") && o.path !== "/v1/openapi.json" && o.path !== "/v1/orders" && !adminOnly(o),
+    );
     expect(lists.length).toBeGreaterThanOrEqual(4);
     const aIds = Object.values(A.ids);
     for (const { path, op } of lists) {

@@ -5,21 +5,19 @@ import type { CanonicalEvent } from "../../events/canonical";
 import { listEvents } from "../../events/log";
 import type { createRouter } from "../app";
 import { errorResponses } from "../openapi";
-import { msOf, pageQuerySchema, timeRangeSchema } from "../pagination";
+import { enumListParam, enumValues, listParam, typeParam, values } from "../filters";
+import { msOf, pageCursors, pageQuerySchema, timeRangeSchema } from "../pagination";
 import { canonicalEvent } from "./view";
 
 const eventQuerySchema = pageQuerySchema.extend(timeRangeSchema.shape).extend({
-  type: z.string().max(100).optional().openapi({ description: "event type, exact (e.g. order.shipped)" }),
-  source: z.string().max(100).optional().openapi({ description: "source id (src_…)" }),
+  type: typeParam,
+  source: listParam("source ids (src_…)"),
   order: z.string().max(300).optional().openapi({ description: "order reference" }),
   tracking_number: z.string().max(100).optional(),
-  delivery_status: z
-    .enum(DELIVERY_STATUSES)
-    .optional()
-    .openapi({ description: "only events with at least one delivery in this state (e.g. failed)" }),
+  delivery_status: enumListParam(DELIVERY_STATUSES, "only events with at least one delivery in one of these states"),
 });
 
-const eventList = z.object({ data: z.array(canonicalEvent), next_cursor: z.string().nullable() }).openapi("EventList");
+const eventList = z.object({ data: z.array(canonicalEvent), ...pageCursors }).openapi("EventList");
 
 const route = createRoute({
   method: "get",
@@ -37,16 +35,17 @@ export function registerListEvents(app: ReturnType<typeof createRouter>) {
       dbOf(c.env),
       c.get("workspaceId"),
       {
-        type: q.type,
-        source: q.source,
+        types: values(q.type),
+        sources: values(q.source),
         order: q.order,
         trackingNumber: q.tracking_number,
         since: msOf(q.since),
         until: msOf(q.until),
-        deliveryStatus: q.delivery_status,
+        deliveryStatuses: enumValues(q.delivery_status, DELIVERY_STATUSES),
       },
-      { limit: q.limit, cursor: q.cursor },
+      q,
     );
-    return c.json({ data: result.data.map((r) => JSON.parse(r.body) as CanonicalEvent), next_cursor: result.next_cursor }, 200);
+    const data = result.data.map((r) => JSON.parse(r.body) as CanonicalEvent);
+    return c.json({ data, next_cursor: result.next_cursor, prev_cursor: result.prev_cursor }, 200);
   });
 }

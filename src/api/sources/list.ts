@@ -3,10 +3,10 @@ import { dbOf } from "../../db/client";
 import { listSourceRows } from "../../db/sources";
 import type { createRouter } from "../app";
 import { errorResponses } from "../openapi";
-import { decodeCursor, page, pageQuerySchema } from "../pagination";
+import { keysetOf, page, pageCursors, pageQuerySchema } from "../pagination";
 import { sourceSchema, sourceView, tags } from "./view";
 
-const sourceList = z.object({ data: z.array(sourceSchema), next_cursor: z.string().nullable() }).openapi("SourceList");
+const sourceList = z.object({ data: z.array(sourceSchema), ...pageCursors }).openapi("SourceList");
 
 const route = createRoute({
   method: "get",
@@ -19,9 +19,10 @@ const route = createRoute({
 
 export function registerListSources(app: ReturnType<typeof createRouter>) {
   app.openapi(route, async (c) => {
-    const { limit, cursor } = c.req.valid("query");
-    const rows = await listSourceRows(dbOf(c.env), c.get("workspaceId"), limit + 1, decodeCursor(cursor));
-    const result = page(rows, limit, (r) => ({ at: r.createdAt, id: r.id }));
-    return c.json({ data: result.data.map((r) => sourceView(c.env, c.req.url, r)), next_cursor: result.next_cursor }, 200);
+    const q = c.req.valid("query");
+    const keyset = keysetOf(q);
+    const rows = await listSourceRows(dbOf(c.env), c.get("workspaceId"), q.limit + 1, keyset);
+    const { data, ...cursors } = page(rows, q.limit, (r) => ({ at: r.createdAt, id: r.id }), keyset);
+    return c.json({ data: data.map((r) => sourceView(c.env, c.req.url, r)), ...cursors }, 200);
   });
 }
