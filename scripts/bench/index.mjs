@@ -14,6 +14,7 @@ import { countOperations } from "./ops.mjs";
 import { isolateHeap, profileWhile } from "./profile.mjs";
 import { setUpWorkspace, api } from "./provider.mjs";
 import { startReceiver } from "./receiver.mjs";
+import { sideBySide } from "./side-by-side.mjs";
 import { benchVars, buildWorker, cpuSeconds, memoryMiB, ROOT, sleep, snapshotProject, startRelay } from "./relay.mjs";
 import { renderReport } from "./report.mjs";
 import { summarize } from "./stats.mjs";
@@ -34,6 +35,8 @@ const PROFILES = {
     // is posted, and the report says how many of the planned ones went out.
     integrity: { events: 20_000, orders: 500, duplicateShare: 0.1, concurrency: 16, failRate: 0.2, budgetSeconds: 900 },
     burst: 100,
+    // Beside the edge-floor peer (scripts/bench/side-by-side.mjs): issue #16's load.
+    side: { callbacks: 3000, orders: 200, duplicateShare: 0.1, connections: 32, failRate: 0.2, warmup: 200, pacedSeconds: 20 },
     drainTimeoutMs: 180_000,
   },
   quick: {
@@ -49,6 +52,7 @@ const PROFILES = {
     profileSeconds: 3,
     integrity: { events: 200, orders: 20, duplicateShare: 0.1, concurrency: 8, failRate: 0.2, budgetSeconds: 60 },
     burst: 20,
+    side: { callbacks: 300, orders: 40, duplicateShare: 0.1, connections: 32, failRate: 0.2, warmup: 30, pacedSeconds: 4 },
     drainTimeoutMs: 60_000,
   },
 };
@@ -466,6 +470,7 @@ async function main() {
     await flaky.close();
   }
   run.fresh = await latencyOnFreshRelay(project, workDir, bundle, profile, run.ingest.rps);
+  run.side = await sideBySide({ project, workDir, bundle, side: profile.side, drainTimeoutMs: profile.drainTimeoutMs, log });
   run.loadAfter = os.loadavg();
   run.finishedAt = new Date().toISOString();
 
