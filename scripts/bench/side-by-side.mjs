@@ -28,7 +28,7 @@ const RETRY = { max_attempts: 6, schedule_seconds: [1, 1, 2] };
 export async function flood(base, target, { callbacks, orders, duplicateShare, connections, runId, sentAt }) {
   const events = Math.round(callbacks / (1 + duplicateShare));
   const plan = Array.from({ length: events }, (_, seq) => seq);
-  for (let i = 0; plan.length < callbacks; i++) {
+  while (plan.length < callbacks) {
     const original = Math.floor(Math.random() * events);
     plan.splice(Math.min(plan.length, plan.indexOf(original) + 1 + Math.floor(Math.random() * 50)), 0, original);
   }
