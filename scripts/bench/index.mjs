@@ -9,52 +9,18 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { healthLoad, ingestLoad, integrityPlan, pacedLoad, postAll } from "./load.mjs";
+import { healthLoad, ingestLoad, integrityPlan, postAll } from "./load.mjs";
 import { countOperations } from "./ops.mjs";
 import { isolateHeap, profileWhile } from "./profile.mjs";
-import { setUpWorkspace, api } from "./provider.mjs";
+import { combineCeilings, countDeliveries, cpuMeter, d1Bytes, drain, isWritableDir } from "./measure.mjs";
+import { setUpWorkspace } from "./provider.mjs";
 import { startReceiver } from "./receiver.mjs";
-import { benchVars, buildWorker, cpuSeconds, memoryMiB, ROOT, sleep, snapshotProject, startRelay } from "./relay.mjs";
+import { sideBySide } from "./side-by-side.mjs";
+import { latencyOnFreshRelay, steadyPhase } from "./steady.mjs";
+import { INTEGRITY_RETRY, PROFILES } from "./profiles.mjs";
+import { benchVars, buildWorker, memoryMiB, ROOT, sleep, snapshotProject, startRelay } from "./relay.mjs";
 import { renderReport } from "./report.mjs";
 import { summarize } from "./stats.mjs";
-
-const PROFILES = {
-  full: {
-    idleSeconds: 4,
-    warmupSeconds: 3,
-    connections: 16,
-    ceilingSeconds: 12,
-    ingestSeconds: 15,
-    ingestOrders: 1000,
-    pacedSeconds: 20,
-    quarterSeconds: 10,
-    agingSeconds: 30,
-    profileSeconds: 8,
-    // The whole run should stay near 10 minutes on 2 cores: past the budget no new callback
-    // is posted, and the report says how many of the planned ones went out.
-    integrity: { events: 20_000, orders: 500, duplicateShare: 0.1, concurrency: 16, failRate: 0.2, budgetSeconds: 900 },
-    burst: 100,
-    drainTimeoutMs: 180_000,
-  },
-  quick: {
-    idleSeconds: 2,
-    warmupSeconds: 1,
-    connections: 8,
-    ceilingSeconds: 4,
-    ingestSeconds: 4,
-    ingestOrders: 100,
-    pacedSeconds: 5,
-    quarterSeconds: 3,
-    agingSeconds: 4,
-    profileSeconds: 3,
-    integrity: { events: 200, orders: 20, duplicateShare: 0.1, concurrency: 8, failRate: 0.2, budgetSeconds: 60 },
-    burst: 20,
-    drainTimeoutMs: 60_000,
-  },
-};
-
-/** The integrity destination: a short schedule so failed attempts come back within seconds. */
-const INTEGRITY_RETRY = { max_attempts: 6, schedule_seconds: [1, 1, 2] };
 
 function parseArgs(argv) {
   const value = (flag) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
@@ -97,128 +63,6 @@ function relayConfig(project) {
   };
 }
 
-function isWritableDir(dir) {
-  try {
-    fs.accessSync(dir, fs.constants.W_OK);
-    return fs.statSync(dir).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Busy and total CPU seconds of the whole machine (/proc/stat). */
-function machineCpu() {
-  const fields = fs.readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
-  const total = fields.reduce((a, b) => a + b, 0) / 100;
-  const idle = ((fields[3] ?? 0) + (fields[4] ?? 0)) / 100;
-  return { busy: total - idle, total };
-}
-
-/** CPU seconds of every process of the relay's group, this process included. */
-function ourCpu(relay) {
-  let sum = process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
-  for (const pid of fs.readdirSync("/proc").filter((d) => /^\d+$/.test(d))) {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (Number(f[2]) === relay.pgid) sum += (Number(f[11]) + Number(f[12])) / 100;
-    } catch {
-      /* exited */
-    }
-  }
-  return sum;
-}
-
-/** Per-phase CPU split: the runtime, wrangler's proxy, this process, everything else on the machine. */
-function cpuMeter(relay) {
-  const read = () => ({
-    at: performance.now(),
-    runtime: cpuSeconds(relay.runtime),
-    proxy: relay.proxy ? cpuSeconds(relay.proxy) : 0,
-    bench: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
-    ours: ourCpu(relay),
-    machine: machineCpu(),
-  });
-  const start = read();
-  return () => {
-    const end = read();
-    const seconds = (end.at - start.at) / 1000;
-    const busy = end.machine.busy - start.machine.busy;
-    return {
-      seconds,
-      runtime: end.runtime - start.runtime,
-      proxy: end.proxy - start.proxy,
-      bench: end.bench - start.bench,
-      others: Math.max(0, busy - (end.ours - start.ours)),
-      machineBusy: busy,
-      machineTotal: end.machine.total - start.machine.total,
-    };
-  };
-}
-
-/** Waits until the receiver holds `expected` events and nothing new arrived for `quietMs`. */
-async function drain(receiver, expected, { timeoutMs, quietMs = 1000, relay }) {
-  const started = Date.now();
-  let last = -1;
-  let lastChange = Date.now();
-  while (Date.now() - started < timeoutMs) {
-    if (relay && !relay.alive()) throw new Error(`the workerd runtime (pid ${relay.runtime}) exited during the run`);
-    const n = receiver.books.delivered.size;
-    if (n !== last) {
-      last = n;
-      lastChange = Date.now();
-    }
-    if (n >= expected && Date.now() - lastChange >= quietMs) return { complete: true, ms: Date.now() - started };
-    await sleep(100);
-  }
-  return { complete: false, ms: Date.now() - started };
-}
-
-function d1Bytes(stateDir) {
-  const dir = path.join(stateDir, "v3", "d1");
-  let bytes = 0;
-  const walk = (d) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.includes(".sqlite")) bytes += fs.statSync(p).size;
-    }
-  };
-  if (fs.existsSync(dir)) walk(dir);
-  return bytes;
-}
-
-/** Both halves of the ceiling as one run: requests and CPU summed, latency percentiles averaged. */
-function combineCeilings(a, b) {
-  const avg = (x, y) => (x + y) / 2;
-  return {
-    requests: a.requests + b.requests,
-    ok: a.ok + b.ok,
-    failed: a.failed + b.failed,
-    seconds: a.seconds + b.seconds,
-    rps: (a.requests + b.requests) / (a.seconds + b.seconds),
-    latency: { p50: avg(a.latency.p50, b.latency.p50), p97_5: avg(a.latency.p97_5, b.latency.p97_5), p99: avg(a.latency.p99, b.latency.p99), max: Math.max(a.latency.max, b.latency.max) },
-    halves: [
-      { rps: a.rps, p50: a.latency.p50, p99: a.latency.p99 },
-      { rps: b.rps, p50: b.latency.p50, p99: b.latency.p99 },
-    ],
-    cpu: Object.fromEntries(Object.keys(a.cpu).map((k) => [k, a.cpu[k] + b.cpu[k]])),
-  };
-}
-
-async function countDeliveries(base, key, destinationId, status) {
-  let n = 0;
-  let cursor = null;
-  for (let page = 0; page < 100; page++) {
-    const q = `/v1/deliveries?destination=${destinationId}&status=${status}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
-    const r = await api(base, "GET", q, { token: key });
-    n += r.data.length;
-    cursor = r.next_cursor;
-    if (!cursor) break;
-  }
-  return n;
-}
-
 /**
  * The counting relay's config: the project's, plus a queue without a consumer, so the
  * calibration can price a queue send on its own (scripts/bench/worker/bench-entry.ts).
@@ -236,53 +80,6 @@ async function measureOperations(project, workDir, bundle, profile, orderShards)
   try {
     log(`counting operations on ${relay.base}`);
     return await countOperations(relay, receiver, { burst: profile.burst, orderShards });
-  } finally {
-    await relay.stop();
-    await receiver.close();
-  }
-}
-
-/** An open-loop steady phase: ACK and end-to-end latency, CPU, deliveries. */
-async function steadyPhase(relay, receiver, workspace, { rate, seconds, orders, runId, drainTimeoutMs }) {
-  receiver.reset();
-  const meter = cpuMeter(relay);
-  const phase = await pacedLoad(relay.base, workspace, { rate, seconds, orders, runId });
-  phase.drain = await drain(receiver, phase.ok, { timeoutMs: drainTimeoutMs, relay });
-  phase.cpu = meter();
-  phase.ack = summarize(phase.ackMs);
-  phase.endToEnd = summarize(receiver.books.endToEndMs);
-  phase.delivered = receiver.books.delivered.size;
-  phase.doubled = receiver.books.doubled;
-  phase.targetRate = rate;
-  delete phase.ackMs;
-  return phase;
-}
-
-/**
- * Latency on a relay that has served nothing yet, at half and a quarter of the maximum; then
- * the quarter again after the runtime has served only `/healthz` flat out for a while. The
- * local runtime's tail latency worsens with the requests it has served, whatever they were
- * (the report shows by how much), so the main relay's figures (#5, after #1–#2) and these are
- * both given.
- */
-async function latencyOnFreshRelay(project, workDir, bundle, profile, maxRps) {
-  const relay = await startRelay({ project, workDir, bundle, name: "fresh", vars: benchVars() });
-  const receiver = await startReceiver();
-  try {
-    const workspace = await setUpWorkspace(relay.base, relay.adminToken, { name: "fresh", endpoints: [receiver.url] });
-    const runId = `f${Date.now().toString(36)}`;
-    await ingestLoad(relay.base, workspace, { connections: profile.connections, seconds: profile.warmupSeconds, orders: 50, runId: `${runId}w` });
-    const opts = { orders: profile.ingestOrders, drainTimeoutMs: profile.drainTimeoutMs };
-    const half = Math.max(1, Math.round(maxRps / 2));
-    const quarter = Math.max(1, Math.round(maxRps / 4));
-    log(`fresh relay: ${half} callbacks/s for ${profile.pacedSeconds} s, then ${quarter}/s for ${profile.quarterSeconds} s`);
-    const out = { half: await steadyPhase(relay, receiver, workspace, { ...opts, rate: half, seconds: profile.pacedSeconds, runId: `${runId}h` }) };
-    out.quarter = await steadyPhase(relay, receiver, workspace, { ...opts, rate: quarter, seconds: profile.quarterSeconds, runId: `${runId}q` });
-    log(`fresh relay aged by ${profile.agingSeconds} s of /healthz alone, then ${quarter}/s again`);
-    const aging = await healthLoad(relay.base, { connections: profile.connections, seconds: profile.agingSeconds });
-    out.agingRequests = aging.requests;
-    out.quarterAged = await steadyPhase(relay, receiver, workspace, { ...opts, rate: quarter, seconds: profile.quarterSeconds, runId: `${runId}a` });
-    return out;
   } finally {
     await relay.stop();
     await receiver.close();
@@ -465,7 +262,8 @@ async function main() {
     await main.close();
     await flaky.close();
   }
-  run.fresh = await latencyOnFreshRelay(project, workDir, bundle, profile, run.ingest.rps);
+  run.fresh = await latencyOnFreshRelay(project, workDir, bundle, profile, run.ingest.rps, log);
+  run.side = await sideBySide({ project, workDir, bundle, side: profile.side, drainTimeoutMs: profile.drainTimeoutMs, log });
   run.loadAfter = os.loadavg();
   run.finishedAt = new Date().toISOString();
 

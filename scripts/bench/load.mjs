@@ -55,7 +55,7 @@ export async function ingestLoad(base, workspace, { connections, seconds, orders
 }
 
 /** A keep-alive HTTP client for callbacks whose every answer we read. */
-function callbackClient(base, ingestPath, maxSockets) {
+export function callbackClient(base, ingestPath, maxSockets) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const url = new URL(base);
   const post = (payload) =>
@@ -81,7 +81,7 @@ function callbackClient(base, ingestPath, maxSockets) {
  * answer shows as latency instead of silently lowering the rate (autocannon's own pacing
  * sends each second's requests in one burst).
  */
-export async function pacedLoad(base, workspace, { rate, seconds, orders, runId }) {
+export async function pacedLoad(base, workspace, { rate, seconds, orders, runId, sentAt }) {
   const client = callbackClient(base, workspace.ingestPath, 256);
   const ackMs = [];
   let sent = 0;
@@ -94,9 +94,12 @@ export async function pacedLoad(base, workspace, { rate, seconds, orders, runId 
     const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
     while (sent < due) {
       const n = sent++;
-      const payload = atoshipCallback(workspace.source.secret, { run: runId, seq: n, order: n % orders });
+      const at = Date.now();
+      const payload = atoshipCallback(workspace.source.secret, { run: runId, seq: n, order: n % orders, sentAt: at });
       const p = client.post(payload).then((answer) => {
         ackMs.push(answer.ms);
+        // `sentAt` (a Map) times events whose delivery does not carry bench_sent_at (the edge floor's).
+        if (answer.status === 200 && sentAt) for (const id of JSON.parse(answer.body).event_ids ?? []) if (!sentAt.has(id)) sentAt.set(id, at);
         if (answer.status === 200) ok++;
         else failed++;
         inFlight.delete(p);

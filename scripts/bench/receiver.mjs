@@ -18,6 +18,8 @@ export async function startReceiver({ failRate = 0, alwaysAcceptFrom = Infinity,
     endToEndMs: [],
     firstAt: null,
     lastAt: null,
+    /** event id → first 2xx receipt (epoch ms), for deliveries that carry only an id */
+    receivedAt: new Map(),
   };
   const server = http.createServer((req, res) => {
     const chunks = [];
@@ -43,6 +45,7 @@ export async function startReceiver({ failRate = 0, alwaysAcceptFrom = Infinity,
       books.delivered.set(id, seen + 1);
       if (seen > 0) books.doubled++;
       else {
+        books.receivedAt.set(id, now);
         const sentAt = Number(event?.data?.bench_sent_at);
         if (Number.isFinite(sentAt)) books.endToEndMs.push(now - sentAt);
       }
@@ -67,6 +70,7 @@ export async function startReceiver({ failRate = 0, alwaysAcceptFrom = Infinity,
       books.endToEndMs = [];
       books.firstAt = null;
       books.lastAt = null;
+      books.receivedAt = new Map();
     },
     close: () =>
       new Promise((resolve) => {

@@ -76,7 +76,7 @@ export function benchVars() {
 }
 
 /**
- * Starts `wrangler dev <bundle>` with a fresh state dir (migrations applied first). Returns
+ * Starts `wrangler dev <bundle>` (or the project's own entry when `bundle` is null) with a fresh state dir (migrations applied first). Returns
  * the base URL, the pids of the runtime (the workerd that runs the Worker, its Durable
  * Objects, local D1 and Queues) and of wrangler's proxy workerd, and `stop()`.
  */
@@ -92,7 +92,8 @@ export async function startRelay({ project, workDir, bundle, name, vars, config 
   const logFile = path.join(workDir, `${name}-dev.log`);
   const log = fs.openSync(logFile, "w");
   const args = [
-    "dev", bundle, "--config", config, "--no-bundle",
+    // Without a bundle (the edge-floor peer) wrangler bundles the project's own entry.
+    "dev", ...(bundle ? [bundle, "--no-bundle"] : []), "--config", config,
     "--ip", "127.0.0.1", "--port", String(port), "--inspector-port", String(inspectorPort),
     "--persist-to", stateDir, "--env-file", envFile,
     // Request logs off: a log line per request would be part of what we measure.

@@ -16,7 +16,7 @@ import worker, { OrderSequencer as BaseOrderSequencer, RateLimiter as BaseRateLi
 import { countDurableObjectStorage } from "./counting-durable-objects";
 import { countingEnv } from "./counting-env";
 import { countingBatch } from "./counting-queues";
-import { opCounter } from "./op-counts";
+import { opCounter, requestScope } from "./op-counts";
 
 export * from "../../../src/index";
 
@@ -29,7 +29,8 @@ globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
 export class OrderSequencer extends BaseOrderSequencer {
   constructor(ctx: DurableObjectState, env: Env) {
     countDurableObjectStorage(ctx, opCounter);
-    super(ctx, countingEnv(env, opCounter.scope("order_do")));
+    // Only the outbox uses the object's bindings (D1 batch, sendBatch): counted as its flush.
+    super(ctx, countingEnv(env, opCounter.scope("outbox_flush")));
   }
 }
 
@@ -87,9 +88,16 @@ export default {
     }
     if (path === "/__bench/order-calls" && request.method === "POST") return timeOrderCalls(env, new URL(request.url).searchParams);
     if (path === "/__bench/primitive" && request.method === "POST") return primitive(env, new URL(request.url).searchParams);
-    const scope = path.startsWith("/in/") ? opCounter.scope("ingest") : opCounter.scope("other");
-    scope.workerFetches++;
-    return worker.fetch(request, countingEnv(env, scope), ctx);
+    // An ingest request counts as the ACK path until its response is out; what it does after
+    // (ctx.waitUntil) is counted apart. Every other request is `other`.
+    const ingest = path.startsWith("/in/");
+    const scope = requestScope(opCounter, ingest ? "ingest" : "other", ingest ? "ingest_after" : "other");
+    scope.counts.workerFetches++;
+    try {
+      return await worker.fetch(request, countingEnv(env, scope.counts), ctx);
+    } finally {
+      scope.close();
+    }
   },
   async queue(batch, env) {
     const scope = batch.queue.startsWith("shiprelay-deliveries") ? opCounter.scope("delivery") : opCounter.scope("other");

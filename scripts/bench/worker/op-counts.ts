@@ -3,10 +3,17 @@
  * benchmark's entry (scripts/bench/worker/bench-entry.ts) and the op-count tests create and
  * read them; nothing in src/ imports this folder.
  *
- * Each invocation's bindings are wrapped with the scope they belong to, so the ingest
- * request, the order's Durable Object and the delivery consumer are counted apart.
+ * Each invocation's bindings are wrapped with the scope they belong to, so the ACK path and the
+ * work done after it are counted apart:
+ * - `ingest`: the ingest request while it is open — what the provider's 2xx waits on;
+ * - `ingest_after`: calls the ingest request makes after its response is out (`waitUntil`);
+ * - `order_do`: the order object's own storage (its SQLite rows and alarm calls) and requests;
+ * - `outbox_flush`: D1 and queue calls made by the order object. Only the outbox makes them
+ *   (src/orders/outbox.ts, started in the background and never awaited by `commit`), so they
+ *   are never on the ACK path; the commit RPC that precedes them is counted in `ingest`;
+ * - `delivery`: the queue consumer; `other`: the API, cron, jobs.
  */
-export type OpScope = "ingest" | "order_do" | "delivery" | "other";
+export type OpScope = "ingest" | "ingest_after" | "order_do" | "outbox_flush" | "delivery" | "other";
 
 /** Statements and rows by table, keyed `d1:<table>` or `do:<table>`. */
 export interface TableCounts {
@@ -76,7 +83,7 @@ export function countTable(counts: ScopeCounts, key: string, rowsRead: number, r
   t.rowsWritten += rowsWritten;
 }
 
-const SCOPES: OpScope[] = ["ingest", "order_do", "delivery", "other"];
+const SCOPES: OpScope[] = ["ingest", "ingest_after", "order_do", "outbox_flush", "delivery", "other"];
 
 function emptyScope(): ScopeCounts {
   return {
@@ -156,6 +163,24 @@ export class OpCounter {
     for (const s of this.scopes.values()) Object.assign(s, emptyScope());
     this.cursors = [];
   }
+}
+
+/**
+ * The counts of one request: its `open` scope until its response is out, then `after`.
+ * The wrappers made for the request keep this object, so a call's scope is read when it is made.
+ */
+export function requestScope(counter: OpCounter, open: OpScope, after: OpScope): { counts: ScopeCounts; close(): void } {
+  let current = counter.scope(open);
+  const counts = new Proxy({} as ScopeCounts, {
+    get: (_t, prop) => Reflect.get(current, prop),
+    set: (_t, prop, value) => Reflect.set(current, prop, value),
+  });
+  return {
+    counts,
+    close() {
+      current = counter.scope(after);
+    },
+  };
 }
 
 /** One counter per isolate: the Worker and its Durable Objects share it when they share an isolate (always, locally). */
