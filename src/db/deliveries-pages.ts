@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
-import { EARLIER_OPEN_SQL, FINISHED_STATUSES, openSql, reopenedColumns, statusIn } from "./deliveries";
+import { FINISHED_STATUSES, openSql, reopenedColumns, statusIn } from "./deliveries";
+import { EARLIER_OPEN_SQL } from "./deliveries-ordering";
 import { deliveryFilterWhere, type DeliveryFilter } from "./deliveries-reads";
 import { deliveries } from "./schema";
 import { inIds } from "./where";

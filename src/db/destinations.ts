@@ -2,7 +2,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { decryptJson, decryptString, type Keyring } from "../lib/crypto";
 import type { Db } from "./client";
 import { destinations, workspaces } from "./schema";
-import { inIds, keyset, olderThan, oneOf } from "./where";
+import { inIds, keyset, oneOf } from "./where";
 import type { Keyset } from "../lib/pagination";
 
 export type DestinationRow = typeof destinations.$inferSelect;

@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, getTableColumns, gte, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gte, lt, or, sql } from "drizzle-orm";
 import type { Db } from "./client";
 import { inIds, keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";

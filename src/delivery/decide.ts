@@ -1,4 +1,5 @@
-import { claimOne, failOpenStatement, hold, isOpen, parkBehindEarlier, type ClaimRow } from "../db/deliveries";
+import { claimOne, failOpenStatement, hold, isOpen, type ClaimRow } from "../db/deliveries";
+import { parkBehindEarlier } from "../db/deliveries-ordering";
 import type { DestinationRow } from "../db/destinations";
 import { countOrphanFailedStatement } from "../db/replays";
 import { attemptBudgetMs } from "./dispatch";

@@ -1,4 +1,4 @@
-import { releaseNextOfOrder } from "../db/deliveries";
+import { releaseNextOfOrder } from "../db/deliveries-ordering";
 import { enqueueDeliveries } from "./messages";
 
 /**

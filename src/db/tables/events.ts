@@ -1,0 +1,67 @@
+import { sql } from "drizzle-orm";
+import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+/** What arrived: canonical events and the providers' payloads. */
+
+export const events = sqliteTable(
+  "events",
+  {
+    /** Derived from (workspace, source, dedupe key): the same provider event always has the same id. */
+    id: text("id").primaryKey(),
+    workspaceId: text("workspace_id").notNull(),
+    sourceId: text("source_id").notNull(),
+    type: text("type").notNull(),
+    livemode: integer("livemode", { mode: "boolean" }).notNull(),
+    /** The Durable Object key that sequenced it (order:…, tracking:…), null when unsequenced. */
+    orderKey: text("order_key"),
+    orderReference: text("order_reference"),
+    trackingNumber: text("tracking_number"),
+    sequence: integer("sequence"),
+    dedupeKey: text("dedupe_key").notNull(),
+    /** The canonical event as delivered (JSON). */
+    body: text("body").notNull(),
+    /**
+     * The provider's payload as received, when it is small (src/db/events.ts: ≤ 64 KiB); a
+     * larger one lives in `event_payloads`. Readers take `coalesce(events.raw, event_payloads.raw)`.
+     */
+    raw: text("raw"),
+    occurredAt: integer("occurred_at").notNull(),
+    createdAt: integer("created_at").notNull(),
+  },
+  /*
+   * Rows written per event: 1 (the table, WITHOUT ROWID since migrations/0004: no rowid, no
+   * autoindex of the text key) + 1 per index entry, so every index here is paid on every event.
+   *   events_workspace_created  GET /v1/events and the console (newest first, keyset on created_at,
+   *                             id), the since/until filters, retention's purge, counts since; the
+   *                             type, source and delivery-status filters read this workspace range and
+   *                             filter rows (a list page stops at its limit), so they have no index of their own.
+   *   events_workspace_order    ?order= and the orders views: a needle in a large workspace. Partial
+   *   events_workspace_tracking ?tracking_number=: the same. Partial on NOT NULL: an event without one
+   *                             (relay events, tracking-only updates) pays no entry; `col = ?` implies
+   *                             NOT NULL, so SQLite uses them for the equality filters. They end
+   *                             in (created_at, id) so they also give the list's order: without it
+   *                             SQLite picked events_workspace_created (no sort) and never used them.
+   * Dropped (migrations/0004): events_workspace_type, events_source_created (see above).
+   */
+  (t) => [
+    index("events_workspace_created").on(t.workspaceId, t.createdAt, t.id),
+    index("events_workspace_order")
+      .on(t.workspaceId, t.orderReference, t.createdAt, t.id)
+      .where(sql`${t.orderReference} IS NOT NULL`),
+    index("events_workspace_tracking")
+      .on(t.workspaceId, t.trackingNumber, t.createdAt, t.id)
+      .where(sql`${t.trackingNumber} IS NOT NULL`),
+  ],
+);
+
+/**
+ * The provider's payload as received, for a payload too large to sit in its event's row
+ * (`events.raw` holds the small ones): a payload near the 1 MiB ingest limit and a canonical
+ * body that carries it (an unmapped event) must never share one row (D1 rows are limited to
+ * 2 MB). WITHOUT ROWID (migrations/0004): the key is the table, 1 row written per payload.
+ */
+export const eventPayloads = sqliteTable("event_payloads", {
+  eventId: text("event_id").primaryKey(),
+  workspaceId: text("workspace_id").notNull(),
+  raw: text("raw").notNull(),
+});
