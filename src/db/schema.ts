@@ -76,6 +76,8 @@ export const destinations = sqliteTable(
     format: text("format").notNull().default("v1"),
     includeRaw: integer("include_raw", { mode: "boolean" }).notNull().default(false),
     mtlsCertificate: text("mtls_certificate"),
+    /** A JSONata expression over the canonical event whose result is the body sent; null = the event as is. */
+    transform: text("transform"),
     signingSecretEnc: text("signing_secret_enc").notNull(),
     previousSigningSecretEnc: text("previous_signing_secret_enc"),
     previousSecretExpiresAt: integer("previous_secret_expires_at"),

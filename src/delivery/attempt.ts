@@ -1,12 +1,13 @@
 import { moveToSlot, releaseLease, type ClaimRow } from "../db/deliveries";
 import { openDestination, type DestinationRow } from "../db/destinations";
 import { keyringOf } from "../lib/config";
-import { renderBody } from "./body";
+import { bodyFor, transformFailure } from "./body";
 import { hopDelaySeconds, type ProcessResult } from "./decide";
-import { dispatchAttempt } from "./dispatch";
+import { dispatchAttempt, type DispatchResult } from "./dispatch";
 import { enqueueEach, type DeliveryMessage } from "./messages";
 import { INLINE_WAIT_MS, reserveSlot } from "./pacing";
 import type { MadeAttempt } from "./record";
+import { TransformError } from "./transform";
 
 /** A message whose delivery is claimed by this consumer: to be sent now. */
 export interface Claimed {
@@ -25,7 +26,14 @@ export async function makeAttempt(env: Env, { msg, row, destination }: Claimed):
   const ring = await keyringOf(env);
   if (!ring) throw new Error("ENCRYPTION_KEY is not set; cannot open the signing secret");
   const secrets = await openDestination(ring, destination, Date.now());
-  const body = renderBody(destination.format, { body: row.body!, raw: row.raw ?? "" }, destination.includeRaw);
+  let body: string;
+  try {
+    body = await bodyFor(destination, { type: row.eventType, body: row.body!, raw: row.raw ?? "" });
+  } catch (err) {
+    if (!(err instanceof TransformError)) throw err;
+    // The destination's own expression failed on this event: that attempt fails with the reason; the consumer goes on.
+    return madeAttempt(row, destination, msg, { outcome: transformFailure(destination.url, err), gone: false });
+  }
 
   // The slot is booked by the one consumer that holds the delivery, right before it sends,
   // so neither a duplicate message nor the work above eats into the destination's rate.
@@ -37,6 +45,10 @@ export async function makeAttempt(env: Env, { msg, row, destination }: Claimed):
   }
 
   const result = await dispatchAttempt(env, destination, secrets, { id: row.id, body, attempt: msg.attempt });
+  return madeAttempt(row, destination, msg, result);
+}
+
+function madeAttempt(row: ClaimRow, destination: DestinationRow, msg: DeliveryMessage, result: DispatchResult): MadeAttempt {
   return {
     delivery: {
       id: row.id,
