@@ -10,6 +10,7 @@ import { registerDeliveryRoutes } from "./deliveries";
 import { registerDestinationRoutes } from "./destinations";
 import { registerEventRoutes } from "./events";
 import { registerIngestLogRoutes } from "./ingest-log";
+import { registerListenRoute } from "./listen";
 import { registerReplayRoutes } from "./replays";
 import { registerSchemaRoutes } from "./schemas";
 import { registerRegistrationRoutes } from "./registration";
@@ -78,6 +79,7 @@ export function createManagementApi() {
   registerStatusRoute(app);
   registerWebhookDocs(app);
   registerSchemaRoutes(app);
+  registerListenRoute(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });

@@ -156,6 +156,16 @@ export function failOpenStatement(d1: D1Database, id: string, now: number, why: 
     .bind(id, now, why);
 }
 
+/** Fails every open delivery of a destination that is going away (a closed listener): `why` is the last error. */
+export function failOpenOfDestinationStatement(d1: D1Database, destinationId: string, now: number, why: string): D1PreparedStatement {
+  return d1
+    .prepare(
+      `UPDATE deliveries SET status = 'failed', last_error = ?3, completed_at = ?2, updated_at = ?2, replay_id = NULL
+        WHERE destination_id = ?1 AND ${openSql("status")}`,
+    )
+    .bind(destinationId, now, why);
+}
+
 /** Its queue message was dead-lettered: the delivery has none out, so the sweep resends it. */
 export async function forgetQueueMessage(d1: D1Database, id: string, attemptCount: number): Promise<void> {
   await d1

@@ -125,6 +125,15 @@ export async function updateDestination(db: Db, workspaceId: string, id: string,
     .where(and(eq(destinations.id, id), eq(destinations.workspaceId, workspaceId)));
 }
 
+/** How many temporary `listen` destinations the workspace has (open or closed less than the grace period ago). */
+export async function countListenDestinations(db: Db, workspaceId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), eq(destinations.kind, "listen")));
+  return row?.n ?? 0;
+}
+
 /** False when the workspace has no such destination. */
 export async function deleteDestination(db: Db, workspaceId: string, id: string): Promise<boolean> {
   const deleted = await db

@@ -59,6 +59,7 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
     format: body.format ?? "v1",
     includeRaw: body.include_raw ?? false,
     mtlsCertificate,
+    kind: "webhook",
     transform,
     signingSecretEnc: await encryptString(ring, signingSecret),
     previousSigningSecretEnc: null,

@@ -1,0 +1,1 @@
+ALTER TABLE `destinations` ADD `kind` text DEFAULT 'webhook' NOT NULL;
