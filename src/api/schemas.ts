@@ -1,3 +1,4 @@
+import { createRoute, z as zo } from "@hono/zod-openapi";
 import { z } from "zod";
 import { canonicalEventSchema, EVENT_TYPES, RELAY_EVENT_TYPES, TRACKING_STATUSES } from "../events/canonical";
 import type { createRouter } from "./app";
@@ -18,6 +19,18 @@ export function eventJsonSchema(): Record<string, unknown> {
   return schema;
 }
 
+const route = createRoute({
+  method: "get",
+  path: "/v1/schemas/event.json",
+  tags: ["events"],
+  summary: "The canonical event as JSON Schema (public, no key needed)",
+  security: [],
+  responses: {
+    200: { description: "JSON Schema, draft 2020-12", content: { "application/json": { schema: zo.record(zo.string(), zo.unknown()) } } },
+    500: { description: "internal error" },
+  },
+});
+
 export function registerSchemaRoutes(app: ReturnType<typeof createRouter>) {
-  app.get("/v1/schemas/event.json", (c) => c.json(eventJsonSchema(), 200, { "cache-control": "public, max-age=300" }));
+  app.openapi(route, (c) => c.json(eventJsonSchema(), 200, { "cache-control": "public, max-age=300" }));
 }
