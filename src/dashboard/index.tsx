@@ -9,6 +9,7 @@ import { registerLoginPages } from "./login";
 import { registerReplayPages } from "./replays";
 import { endSession, requireCsrf, requireDashboardKeyring, requireSameOrigin, requireSession, type DashboardContext, type DashboardEnv } from "./session";
 import { registerSourcePages } from "./sources";
+import { registerTransformPreviewPage } from "./transform-preview";
 
 const TITLES: Record<number, string> = {
   400: "That request was not understood",
@@ -84,6 +85,7 @@ export function createDashboard() {
   registerEventPages(app);
   registerSourcePages(app);
   registerDestinationPages(app);
+  registerTransformPreviewPage(app);
   registerReplayPages(app);
   app.all("*", () => {
     throw new ApiError(404, "not_found", "There is no such page.");

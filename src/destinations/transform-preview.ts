@@ -6,7 +6,7 @@ import { checkTransform, TransformError } from "../delivery/transform";
 import { apiError, notFound } from "../lib/errors";
 
 /** What a preview runs over: a stored event of the workspace, or one given inline. */
-export type PreviewInput = { event_id: string; transform?: string } | { event: Record<string, unknown>; transform?: string };
+export type PreviewInput = { event_id: string; transform?: string | null } | { event: Record<string, unknown>; transform?: string | null };
 
 /**
  * `POST /v1/destinations/:id/transform/preview` and the console: the body the destination
@@ -18,8 +18,9 @@ export async function previewTransform(env: Env, workspaceId: string, destinatio
   const db = dbOf(env);
   const destination = await getDestinationRow(db, workspaceId, destinationId);
   if (!destination) throw notFound("destination");
-  const transform = input.transform ?? destination.transform;
-  if (input.transform !== undefined) checkTransform(input.transform);
+  // Given: that expression (null: none), to try before saving; absent: the saved one.
+  const transform = input.transform !== undefined ? input.transform : destination.transform;
+  if (input.transform) checkTransform(input.transform);
   let event: { type: string; body: string; raw: string };
   if ("event_id" in input) {
     const [row] = await eventQuery(db, workspaceId, input.event_id);

@@ -4,7 +4,12 @@ import type { createRouter } from "../app";
 import { errorResponses, jsonBody } from "../openapi";
 import { DestinationId, jsonResponse, tags } from "./view";
 
-const transformField = z.string().max(10_000).optional().openapi({ description: "Try this expression instead of the saved one" });
+const transformField = z
+  .string()
+  .max(10_000)
+  .nullable()
+  .optional()
+  .openapi({ description: "Try this expression instead of the saved one (null: none)" });
 const previewBody = z
   .union([
     z.strictObject({ event_id: z.string().min(1).max(100), transform: transformField }),
