@@ -8,23 +8,10 @@ import crypto from "node:crypto";
 import http from "node:http";
 import path from "node:path";
 import { forwardTarget, matches, parseArgs, patternsOf, settingsOf } from "../bin/shiprelay.mjs";
+import { assert, check, summary } from "./lib/checks.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const bin = path.join(root, "bin", "shiprelay.mjs");
-const results = [];
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`✓ ${name}`);
-  } catch (err) {
-    results.push(false);
-    console.log(`✗ ${name}\n  ${err.message}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 const throwsWith = (fn, re) => {
   try {
     fn();
@@ -228,6 +215,5 @@ await check("listen: a refused key is one clear line", async () => {
 relay.close();
 endpoint.close();
 relay.closeAllConnections?.();
-const passed = results.filter(Boolean).length;
-console.log(`${passed} passed, ${results.length - passed} failed`);
-process.exit(passed === results.length ? 0 : 1);
+const code = summary();
+process.exit(code);

@@ -13,11 +13,11 @@ import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { Webhook } from "standardwebhooks";
+import { assert, check, summary } from "./lib/checks.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 const cli = path.join(root, "bin", "shiprelay.mjs");
 const wrangler = path.join(root, "node_modules", ".bin", "wrangler");
-const results = [];
 const children = [];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "shiprelay-devloop-"));
 const stopAll = () => {
@@ -30,19 +30,6 @@ const stopAll = () => {
 };
 process.on("exit", stopAll);
 
-async function check(name, fn) {
-  try {
-    await fn();
-    results.push(true);
-    console.log(`✓ ${name}`);
-  } catch (err) {
-    results.push(false);
-    console.log(`✗ ${name}\n  ${err.message}`);
-  }
-}
-function assert(cond, message) {
-  if (!cond) throw new Error(message);
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function until(pred, ms = 30_000) {
   const deadline = Date.now() + ms;
@@ -163,7 +150,6 @@ if (up) {
   receiver.close();
 }
 
-const passed = results.filter(Boolean).length;
-console.log(`${passed} passed, ${results.length - passed} failed`);
+const code = summary();
 stopAll();
-process.exit(passed === results.length ? 0 : 1);
+process.exit(code);
