@@ -1,5 +1,6 @@
 import jsonata from "jsonata";
 import { apiError } from "../lib/errors";
+import { ALLOCATION_BUDGET, guard, jsonSizeExceeds, riskyRegex, SIZE_CODE } from "./transform-guards";
 
 /**
  * Per-destination transforms: a JSONata expression over the canonical event whose result is
@@ -14,7 +15,10 @@ import { apiError } from "../lib/errors";
  *   (and JSONata's own timeout guard where the clock moves).
  * - `depth`: JSONata's evaluation stack depth (recursion).
  * - `sequence`: the longest sequence or range an expression may build.
- * - `maxBytes`: the result, as JSON, must be an object or array of at most 256 KiB.
+ * - `maxBytes`: the result, as JSON, must be an object or array of at most 256 KiB; no string
+ *   along the way may be longer, and the built-ins that could build one in a single step
+ *   are checked before they run (src/delivery/transform-guards.ts, with `$eval` refused and
+ *   backtracking-prone regular expressions refused on save).
  */
 export const TRANSFORM_LIMITS = {
   expressionChars: 10_000,
@@ -49,13 +53,17 @@ function compile(expression: string) {
   if (expression.length > TRANSFORM_LIMITS.expressionChars) {
     throw new TransformError(`the expression is longer than ${TRANSFORM_LIMITS.expressionChars} characters`);
   }
+  let compiled: ReturnType<typeof jsonata>;
   try {
-    return jsonata(expression, { timeout: TRANSFORM_LIMITS.timeoutMs, stack: TRANSFORM_LIMITS.depth, sequence: TRANSFORM_LIMITS.sequence });
+    compiled = jsonata(expression, { timeout: TRANSFORM_LIMITS.timeoutMs, stack: TRANSFORM_LIMITS.depth, sequence: TRANSFORM_LIMITS.sequence });
   } catch (err) {
     const e = err as JsonataFailure;
     const at = typeof e.position === "number" ? e.position : null;
     throw new TransformError(`${e.message ?? String(err)}${at !== null ? ` (at position ${at})` : ""}`, at);
   }
+  const risky = riskyRegex(compiled.ast());
+  if (risky) throw new TransformError(risky);
+  return compiled;
 }
 
 /** Checks an expression on save: `400 invalid_transform` with the position of the syntax error. */
@@ -81,6 +89,12 @@ function describe(err: unknown): string {
     case "D2014":
     case "D2015":
       return `the expression built a sequence longer than ${TRANSFORM_LIMITS.sequence}`;
+    case SIZE_CODE:
+      return `${(e as { what?: string }).what ?? "a value"} would be larger than ${TRANSFORM_LIMITS.maxBytes} bytes`;
+    case "SR_ALLOC":
+      return `the expression built more than ${ALLOCATION_BUDGET} items and characters in all`;
+    case "SR_EVAL":
+      return "$eval is not available in transforms";
   }
   if (err instanceof RangeError) return "the expression exhausted the stack";
   const at = typeof e?.position === "number" ? ` (at position ${e.position})` : "";
@@ -102,6 +116,7 @@ function refuseNonData(_key: string, value: unknown): unknown {
  */
 export async function applyTransform(expression: string, input: unknown): Promise<string> {
   const compiled = compile(expression);
+  await guard(compiled, TRANSFORM_LIMITS.maxBytes);
   let steps = 0;
   compiled.assign(Symbol.for("jsonata.__evaluate_entry") as unknown as string, () => {
     if (++steps > TRANSFORM_LIMITS.steps) throw { code: STEP_LIMIT_CODE };
@@ -121,6 +136,10 @@ export async function applyTransform(expression: string, input: unknown): Promis
   if (result === undefined) throw new TransformError("transform failed: the expression produced nothing");
   if (typeof result !== "object" || result === null) {
     throw new TransformError(`transform failed: the result must be a JSON object or array, not ${result === null ? "null" : typeof result}`);
+  }
+  // Counted before it is built: a result of repeated references can be small in memory and huge as text.
+  if (jsonSizeExceeds(result, TRANSFORM_LIMITS.maxBytes * 2)) {
+    throw new TransformError(`transform failed: the result is over the ${TRANSFORM_LIMITS.maxBytes}-byte limit`);
   }
   let text: string;
   try {

@@ -56,6 +56,26 @@ describe("applyTransform", () => {
     expect(await failure("($loop := function($i){ $i < 100000000 ? $loop($i + 1) : $i }; {'n': $loop(0)})")).toMatch(/evaluation steps/);
   });
 
+  it("bounds memory: built-ins that could build a huge string in one step, repeated references, many medium values", async () => {
+    expect(await failure('{"a": $pad("", 100000000, "x")}')).toMatch(/\$pad would be larger/);
+    expect(await failure('{"a": $pad("", 200000, $pad("", 1000, "y"))}')).toMatch(/\$pad would be larger/);
+    expect(await failure('($s := $pad("", 20000, "x"); {"a": $join([1..15].($s), "")})')).toMatch(/\$join would be larger/);
+    expect(await failure('($s := $pad("", 20000, "x"); {"a": $string([1..15].($s))})')).toMatch(/\$string would be larger/);
+    expect(await failure('{"a": $replace($pad("", 200000, "a"), "a", $pad("", 1000, "b"))}')).toMatch(/\$replace would be larger/);
+    expect(await failure('($f := function($s, $n){ $n = 0 ? $s : $f($s & $s, $n - 1) }; {"a": $f("x", 29)})')).toMatch(/a string would be larger/);
+    expect(await failure('($s := $pad("", 20000, "x"); {"a": [1..15].($s)})')).toMatch(/over the 262144-byte limit/);
+    expect(await failure('{"a": [1..100000].([1..100000])}')).toMatch(/items and characters in all/);
+    // The same built-ins still work within bounds.
+    const ok = await applyTransform('{"r": $replace("a-b", "-", "+"), "j": $join(["x", "y"], ","), "s": $string({"k": 1}), "p": $pad("7", -3, "0"), "x": $replace("x1y22", /\\d+/, "#")}', event);
+    expect(JSON.parse(ok)).toEqual({ r: "a+b", j: "x,y", s: '{"k":1}', p: "007", x: "x#y#" });
+  });
+
+  it("refuses $eval and backtracking-prone regular expressions", async () => {
+    expect(await failure('{"a": $eval("[1..10]")}')).toMatch(/\$eval is not available/);
+    expect(await failure('{"a": $match("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", /(a+)+$/)}')).toMatch(/catastrophic backtracking/);
+    expect(() => checkTransform('{"a": $contains(id, /(\\w*)*x/)}')).toThrow(/catastrophic backtracking/);
+  });
+
   it("reports runtime errors with their reason", async () => {
     expect(await failure('{"x": $number("abc") + "a"}')).toMatch(/transform failed/);
   });
@@ -98,7 +118,7 @@ describe("bodyFor", () => {
 describe("fuzz", () => {
   // Random expressions built from JSONata's pieces over random events: whatever happens, the
   // result is a body within the limits or a TransformError — never another throw, never a hang.
-  const atoms = ["id", "type", "data", "$", "shipment", "[1..50]", "'s'", "3", "null", "true", "$count(data)", "$string($)", "$keys($)", "**", "*"];
+  const atoms = ["id", "type", "data", "$", "shipment", "[1..50]", "'s'", "3", "null", "true", "$count(data)", "$string($)", "$keys($)", "**", "*", "$pad('x', 300000, 'ab')", "$join(['a', 'b'], '-')", "$replace('aaa', 'a', 'bb')"];
   const expr: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     e: fc.oneof(
       { depthSize: "small", withCrossShrink: true },
@@ -131,7 +151,7 @@ describe("fuzz", () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: TRANSFORM_LIMITS.maxBytes, max: TRANSFORM_LIMITS.maxBytes * 3 }), fc.boolean(), async (n, asArray) => {
         const expression = asArray ? `[$pad("", ${n}, "y")]` : `{"k": $pad("", ${n}, "y")}`;
-        await expect(applyTransform(expression, {})).rejects.toThrow(/byte limit/);
+        await expect(applyTransform(expression, {})).rejects.toThrow(/byte limit|larger than 262144 bytes/);
       }),
       { numRuns: 20 },
     );
