@@ -1,5 +1,7 @@
+/// <reference types="vite/client" />
 import { describe, expect, it } from "vitest";
-import { canonicalEventSchema, EVENT_TYPES } from "../../src/events/canonical";
+import catalog from "../../docs/events.md?raw";
+import { canonicalEventSchema, EVENT_TYPES, RELAY_EVENT_TYPES } from "../../src/events/canonical";
 import { api } from "../support/relay";
 import { rig, sendEvent, waitForDelivery } from "../delivery/helpers";
 
@@ -24,6 +26,13 @@ function conforms(schema: any, value: unknown, path = "$"): string[] {
   if (t) return typeof value === t ? [] : [`${path}: not ${t}`];
   return [];
 }
+
+describe("docs/events.md", () => {
+  it("catalogs every canonical type (with the providers that produce it) and every relay type", () => {
+    for (const type of EVENT_TYPES) expect(catalog, type).toContain(`| \`${type}\` |`);
+    for (const type of RELAY_EVENT_TYPES) expect(catalog, type).toContain(type);
+  });
+});
 
 describe("GET /v1/schemas/event.json", () => {
   it("is public JSON Schema generated from the canonical zod schema", async () => {
