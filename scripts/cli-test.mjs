@@ -3,7 +3,7 @@
 // handling, and each command against a fake relay on loopback (HTTP, and the listen
 // WebSocket with the relay's frames) — plus a local endpoint `listen` forwards to.
 // Prints `N passed, N failed` last and exits non-zero on any failure.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import crypto from "node:crypto";
 import http from "node:http";
 import path from "node:path";
@@ -162,6 +162,10 @@ const localPort = endpoint.address().port;
 await check("--help prints usage and exits 0", async () => {
   const r = await run(["--help"]);
   assert(r.code === 0 && /shiprelay listen <port\|url>/.test(r.stdout) && /SHIPRELAY_API_KEY/.test(r.stdout), r.stdout);
+});
+await check("npx shiprelay runs the package's bin", async () => {
+  const r = spawnSync("npx", ["--no", "--", "shiprelay", "--help"], { cwd: root, encoding: "utf8", timeout: 60_000 });
+  assert(r.status === 0 && /shiprelay trigger <provider>\/<event>/.test(r.stdout), `${r.status}: ${r.stdout}${r.stderr}`);
 });
 await check("an unknown command is one clear line and exit 1", async () => {
   const r = await run(["deploy"], env);

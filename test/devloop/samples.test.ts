@@ -19,6 +19,14 @@ describe("bundled samples", () => {
       }
     }
     expect(compared).toBeGreaterThan(20);
+    // …and every inline fixture is bundled (a new fixture needs `npm run samples`).
+    for (const [file, fixture] of Object.entries(fixtures)) {
+      const [, provider, event] = file.match(/fixtures\/([^/]+)\/(.+)\.json$/)!;
+      const body = fixture.body as Record<string, unknown> | null;
+      const pointer = !!body && typeof body === "object" && "resource_url" in body && !("data" in body);
+      if (pointer || event!.endsWith(".retry")) continue;
+      expect(SAMPLES[provider!]?.[event!], `${provider}/${event} is not bundled: run npm run samples`).toBeDefined();
+    }
     // Pointer callbacks (their event is fetched later) and repeats are left out.
     expect(SAMPLES.shipstation).toBeUndefined();
     expect(SAMPLES.shipengine?.label_created_v2).toBeUndefined();
