@@ -29,6 +29,8 @@ export default defineConfig(async () => {
     test: {
       globalSetup: ["./test/support/global-setup.ts"],
       setupFiles: ["./test/support/apply-migrations.ts"],
+      // jsonata ships a UMD file under package.json's "module": pre-bundled, its default export is the function (wrangler's esbuild does the same).
+      deps: { optimizer: { ssr: { enabled: true, include: ["jsonata"] } } },
       testTimeout: 30_000,
       hookTimeout: 30_000,
       projects: [

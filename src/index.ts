@@ -4,9 +4,10 @@ import { consumeDeliveries } from "./delivery/consumer";
 import { consumeJobs, keepDeadFetchJob } from "./jobs/consumer";
 import { runCron } from "./housekeeping/last-run";
 import { RateLimiter } from "./limits/rate-limiter";
+import { ListenerObject } from "./listen/object";
 import { OrderSequencer } from "./orders/sequencer";
 
-export { OrderSequencer, RateLimiter };
+export { ListenerObject, OrderSequencer, RateLimiter };
 
 const app = createApp();
 

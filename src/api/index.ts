@@ -13,7 +13,9 @@ import { registerEventRoutes } from "./events";
 import { registerIngestLogRoutes } from "./ingest-log";
 import { registerPendingFetchRoutes } from "./pending-fetches";
 import { registerOrderRoutes } from "./orders";
+import { registerListenRoute } from "./listen";
 import { registerReplayRoutes } from "./replays";
+import { registerSchemaRoutes } from "./schemas";
 import { registerRegistrationRoutes } from "./registration";
 import { registerSourceRoutes } from "./sources";
 import { registerStatusRoute } from "./status";
@@ -41,6 +43,8 @@ function requireJsonBody(): MiddlewareHandler<AppEnv> {
 
 /** Routes the operator's ADMIN_TOKEN opens (not a workspace API key). */
 const ADMIN_PATHS = new Set(["/v1/workspaces", "/v1/status"]);
+/** What describes the relay itself, for anyone: the API and the event's JSON Schema. */
+const PUBLIC_PATHS = new Set(["/v1/openapi.json", "/v1/schemas/event.json"]);
 
 /** The management API (`/v1`): one OpenAPIHono app, described at `/v1/openapi.json`. */
 export function createManagementApi() {
@@ -58,7 +62,7 @@ export function createManagementApi() {
   app.use("/v1/workspaces", adminAuth());
   app.use("/v1/status", adminAuth());
   app.use("/v1/*", async (c, next) => {
-    if (ADMIN_PATHS.has(c.req.path) || c.req.path === "/v1/openapi.json") return next();
+    if (ADMIN_PATHS.has(c.req.path) || PUBLIC_PATHS.has(c.req.path)) return next();
     return workspaceAuth()(c, next);
   });
   // After auth, so a stranger's body is never even read.
@@ -80,6 +84,8 @@ export function createManagementApi() {
 
   registerStatusRoute(app);
   registerWebhookDocs(app);
+  registerSchemaRoutes(app);
+  registerListenRoute(app);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "workspace API key (sk_…)" });
   app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", { type: "http", scheme: "bearer", description: "ADMIN_TOKEN" });

@@ -29,6 +29,9 @@ const DestinationCard: FC<{ session: Session; row: DestinationRow; summary: Dest
           </div>
         </div>
         <div class="actions push">
+          <a class="small" href={`/dashboard/destinations/${d.id}/transform`}>
+            Transform preview
+          </a>
           <form method="post" action={`/dashboard/destinations/${d.id}/test`}>
             <CsrfField session={p.session} />
             <button type="submit" class="secondary">

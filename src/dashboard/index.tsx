@@ -17,6 +17,7 @@ import { endSession, requireCsrf, requireDashboardKeyring, requireSameOrigin, re
 import { registerSourceDetailPage } from "./source-detail";
 import { registerSourceEditPages } from "./source-pages";
 import { registerSourcePages } from "./sources";
+import { registerTransformPreviewPage } from "./transform-preview";
 
 const TITLES: Record<number, string> = {
   400: "That request was not understood",
@@ -97,6 +98,7 @@ export function createDashboard() {
   registerSourceDetailPage(app);
   registerDestinationPages(app);
   registerDestinationEditPages(app);
+  registerTransformPreviewPage(app);
   registerReplayPages(app);
   registerOrderPages(app);
   registerDeliveryPages(app);

@@ -147,14 +147,19 @@ export async function moveToSlot(d1: D1Database, id: string, attemptCount: numbe
   return moved !== null;
 }
 
+/** Fails the open deliveries `column` = ?1 picks; ?2 is now, ?3 the reason. */
+const failOpenSql = (column: "id" | "destination_id") =>
+  `UPDATE deliveries SET status = 'failed', last_error = ?3, completed_at = ?2, updated_at = ?2, replay_id = NULL
+    WHERE ${column} = ?1 AND ${openSql("status")}`;
+
 /** Fails an open delivery that can never be sent (its event or destination was deleted). */
 export function failOpenStatement(d1: D1Database, id: string, now: number, why: string): D1PreparedStatement {
-  return d1
-    .prepare(
-      `UPDATE deliveries SET status = 'failed', last_error = ?3, completed_at = ?2, updated_at = ?2, replay_id = NULL
-        WHERE id = ?1 AND ${openSql("status")}`,
-    )
-    .bind(id, now, why);
+  return d1.prepare(failOpenSql("id")).bind(id, now, why);
+}
+
+/** Fails every open delivery of a destination that is going away (a closed listener): `why` is the last error. */
+export function failOpenOfDestinationStatement(d1: D1Database, destinationId: string, now: number, why: string): D1PreparedStatement {
+  return d1.prepare(failOpenSql("destination_id")).bind(destinationId, now, why);
 }
 
 /** Its queue message was dead-lettered: the delivery has none out, so the sweep resends it. */

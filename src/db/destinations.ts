@@ -131,8 +131,12 @@ export async function relaySubscriberRows(db: Db, workspaceId: string): Promise<
 }
 
 /** How many destinations the workspace has (its limit is MAX_DESTINATIONS_PER_WORKSPACE). */
+/** A workspace's destinations that count against MAX_DESTINATIONS_PER_WORKSPACE: a `listen` one does not (CONTRACT.md, Additions). */
 export async function countDestinations(db: Db, workspaceId: string): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(destinations).where(eq(destinations.workspaceId, workspaceId));
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), eq(destinations.kind, "webhook")));
   return Number(row?.n ?? 0);
 }
 
@@ -146,6 +150,15 @@ export async function updateDestination(db: Db, workspaceId: string, id: string,
     .update(destinations)
     .set(columns)
     .where(and(eq(destinations.id, id), eq(destinations.workspaceId, workspaceId)));
+}
+
+/** How many temporary `listen` destinations the workspace has (open or closed less than the grace period ago). */
+export async function countListenDestinations(db: Db, workspaceId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)` })
+    .from(destinations)
+    .where(and(eq(destinations.workspaceId, workspaceId), eq(destinations.kind, "listen")));
+  return row?.n ?? 0;
 }
 
 /** False when the workspace has no such destination. */

@@ -1,12 +1,13 @@
 import { moveToSlot, releaseLease, type ClaimRow } from "../db/deliveries";
 import { openDestination, type DestinationRow } from "../db/destinations";
 import { keyringOf } from "../lib/config";
-import { renderBody } from "./body";
+import { bodyFor, transformFailure } from "./body";
 import { hopDelaySeconds, type ProcessResult } from "./decide";
 import { dispatchAttempt, type DispatchResult } from "./dispatch";
 import { enqueueEach, type DeliveryMessage } from "./messages";
 import { INLINE_WAIT_MS, reserveSlot } from "./pacing";
 import type { MadeAttempt } from "./record";
+import { TransformError } from "./transform";
 
 /** A message whose delivery is claimed by this consumer: to be sent now. */
 export interface Claimed {
@@ -27,11 +28,22 @@ export async function makeAttempt(env: Env, { msg, row, destination }: Claimed):
   const secrets = await openDestination(ring, destination, Date.now());
   let body: string;
   try {
-    body = renderBody(destination.format, { body: row.body!, raw: row.raw ?? "" }, destination.includeRaw);
+    body = await bodyFor(destination, { type: row.eventType, body: row.body!, raw: row.raw ?? "" });
   } catch (err) {
-    // A body that cannot be rendered is this attempt's failure, recorded like any other (see sendWebhook).
-    const error = `could not build the request: ${(err as Error)?.message ?? String(err)}`.slice(0, 300);
-    const outcome = { ok: false, url: destination.url, statusCode: null, durationMs: 0, error, responseBody: null, transportFailure: false };
+    // The destination's own expression failed on this event, or the body could not be built:
+    // that attempt fails with the reason, recorded like any other; the consumer goes on.
+    const outcome =
+      err instanceof TransformError
+        ? transformFailure(destination.url, err)
+        : {
+            ok: false,
+            url: destination.url,
+            statusCode: null,
+            durationMs: 0,
+            error: `could not build the request: ${(err as Error)?.message ?? String(err)}`.slice(0, 300),
+            responseBody: null,
+            transportFailure: false,
+          };
     return made(row, destination, msg.attempt, { outcome, gone: false });
   }
 

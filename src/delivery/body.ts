@@ -1,3 +1,6 @@
+import type { AttemptOutcome } from "./send";
+import { applyTransform, isTransformed, type TransformError } from "./transform";
+
 /**
  * What a destination receives, by its pinned `format`. Only `v1` exists: the canonical event
  * as stored (EVENTS.md). A destination stays on the format it was created with, so a future
@@ -24,4 +27,23 @@ function withRaw(body: string, raw: string): string {
     /* not JSON (form-encoded provider): keep the string */
   }
   return JSON.stringify({ ...(JSON.parse(body) as object), raw: parsedRaw });
+}
+
+/**
+ * The body a destination is sent for an event: the format's rendering, then the destination's
+ * transform over it (relay events never). Throws TransformError when the transform yields no
+ * acceptable body; the caller records that as a failed attempt.
+ */
+export async function bodyFor(
+  destination: { format: string; includeRaw: boolean; transform: string | null },
+  event: { type: string; body: string; raw: string },
+): Promise<string> {
+  const rendered = renderBody(destination.format, event, destination.includeRaw);
+  if (!isTransformed(destination.transform, event.type)) return rendered;
+  return applyTransform(destination.transform, JSON.parse(rendered));
+}
+
+/** An attempt that never left the relay because the transform failed: recorded with its reason, retried like any failure. */
+export function transformFailure(url: string, err: TransformError): AttemptOutcome {
+  return { ok: false, url, statusCode: null, durationMs: 0, error: err.message, responseBody: null, transportFailure: false };
 }

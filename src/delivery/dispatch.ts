@@ -1,5 +1,6 @@
 import type { DestinationRow, DestinationSecrets } from "../db/destinations";
 import { allowInsecureDestinations } from "../lib/config";
+import { listenerFetcher } from "../listen/fetcher";
 import { mtlsFetcher } from "./mtls";
 import { GONE_STATUSES } from "./retry-policy";
 import { sendWebhook, type AttemptOutcome, type SendMessage, type SendTarget } from "./send";
@@ -34,7 +35,9 @@ export async function dispatchAttempt(
   msg: SendMessage,
 ): Promise<DispatchResult> {
   let fetcher: SendTarget["fetcher"] = null;
-  if (destination.mtlsCertificate) {
+  // A `shiprelay listen` destination: its listener's object carries the request over the WebSocket (src/listen/object.ts).
+  if (destination.kind === "listen") fetcher = listenerFetcher(env, destination.id);
+  else if (destination.mtlsCertificate) {
     fetcher = mtlsFetcher(env, destination.mtlsCertificate);
     if (!fetcher) {
       // Configuration drifted (binding removed): fail the attempt visibly rather than send without the certificate.

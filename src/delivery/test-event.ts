@@ -1,7 +1,9 @@
 import type { CanonicalEvent } from "../events/canonical";
 import { allowInsecureDestinations } from "../lib/config";
 import { newId } from "../lib/ids";
+import { bodyFor, transformFailure } from "./body";
 import { mtlsFetcher } from "./mtls";
+import { TransformError } from "./transform";
 import { sendWebhook, type AttemptOutcome, type DestinationAuth } from "./send";
 
 /** The `test.ping` a destination test (or `verify: true`) sends: never live. */
@@ -28,6 +30,8 @@ export interface TestTarget {
   auth: DestinationAuth | null;
   secrets: string[];
   mtlsCertificate: string | null;
+  /** The destination's transform: a test ping is sent as its result, like any event. */
+  transform: string | null;
 }
 
 /**
@@ -37,9 +41,16 @@ export interface TestTarget {
 export async function sendTestPing(
   env: Env,
   target: TestTarget,
-): Promise<{ outcome: AttemptOutcome; payload: CanonicalEvent; deliveryId: string }> {
+): Promise<{ outcome: AttemptOutcome; payload: unknown; deliveryId: string }> {
   const event = testPingEvent(target.id);
   const deliveryId = newId("dlv");
+  let body: string;
+  try {
+    body = await bodyFor({ format: "v1", includeRaw: false, transform: target.transform }, { type: event.type, body: JSON.stringify(event), raw: "" });
+  } catch (err) {
+    if (!(err instanceof TransformError)) throw err;
+    return { outcome: transformFailure(target.url, err), payload: event, deliveryId };
+  }
   const outcome = await sendWebhook(
     {
       url: target.url,
@@ -50,7 +61,7 @@ export async function sendTestPing(
       allowInsecure: allowInsecureDestinations(env),
       fetcher: target.mtlsCertificate ? mtlsFetcher(env, target.mtlsCertificate) : null,
     },
-    { id: deliveryId, body: JSON.stringify(event), attempt: 1 },
+    { id: deliveryId, body, attempt: 1 },
   );
-  return { outcome, payload: event, deliveryId };
+  return { outcome, payload: JSON.parse(body) as unknown, deliveryId };
 }

@@ -9,6 +9,7 @@ import {
   type DestinationRow,
 } from "../db/destinations";
 import { newSigningSecret } from "../delivery/signing";
+import { checkTransform } from "../delivery/transform";
 import { maxDestinationsPerWorkspace, requireKeyring } from "../lib/config";
 import { unprocessable } from "../lib/errors";
 import { encryptJson, encryptString } from "../lib/crypto";
@@ -24,6 +25,7 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
   if (body.backup_url) checkUrl(env, "backup_url", body.backup_url);
   checkHeaders(body.headers);
   checkMtls(env, body.mtls_certificate);
+  checkTransform(body.transform);
   const db = dbOf(env);
   await checkSources(db, workspaceId, body.sources);
   const limit = maxDestinationsPerWorkspace(env);
@@ -38,8 +40,9 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
   const headers = body.headers ?? {};
   const auth = body.auth ?? null;
   const mtlsCertificate = body.mtls_certificate ?? null;
+  const transform = body.transform ?? null;
   if (body.verify) {
-    await verifyEndpoint(env, { id, url: body.url, timeoutMs, headers, auth, secrets: [signingSecret], mtlsCertificate });
+    await verifyEndpoint(env, { id, url: body.url, timeoutMs, headers, auth, secrets: [signingSecret], mtlsCertificate, transform });
   }
   const row: DestinationRow = {
     id,
@@ -63,6 +66,8 @@ export async function createDestination(env: Env, workspaceId: string, body: Cre
     format: body.format ?? "v1",
     includeRaw: body.include_raw ?? false,
     mtlsCertificate,
+    kind: "webhook",
+    transform,
     signingSecretEnc: await encryptString(ring, signingSecret),
     previousSigningSecretEnc: null,
     previousSecretExpiresAt: null,

@@ -69,6 +69,12 @@ const destinationFields = {
     .optional()
     .openapi({ description: "Name of an mtls_certificates binding (MTLS_…) whose client certificate deliveries present" }),
   auto_disable: autoDisableSchema.optional(),
+  transform: z
+    .string()
+    .max(10_000)
+    .nullable()
+    .optional()
+    .openapi({ description: "A JSONata expression over the canonical event whose result (a JSON object or array) is the body sent; null removes it" }),
   verify: z.boolean().optional().openapi({ description: "Send a test event first; refuse to save (422) unless it is acknowledged 2xx" }),
 };
 

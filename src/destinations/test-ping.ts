@@ -9,7 +9,7 @@ import { unprocessable } from "../lib/errors";
  * what a `test.ping` is sent with.
  */
 export function testTargetOf(
-  row: Pick<DestinationRow, "id" | "url" | "timeoutMs" | "mtlsCertificate">,
+  row: Pick<DestinationRow, "id" | "url" | "timeoutMs" | "mtlsCertificate" | "transform">,
   secrets: Pick<DestinationSecrets, "headers" | "auth" | "signingSecrets">,
 ): TestTarget {
   return {
@@ -20,6 +20,7 @@ export function testTargetOf(
     auth: secrets.auth,
     secrets: secrets.signingSecrets,
     mtlsCertificate: row.mtlsCertificate,
+    transform: row.transform,
   };
 }
 

@@ -1,6 +1,7 @@
 import { dbOf } from "../db/client";
 import { getDestinationRow, openDestination, updateDestination, type DestinationRow } from "../db/destinations";
 import { queueDrain, userStatusColumns } from "../delivery/destination-status";
+import { checkTransform } from "../delivery/transform";
 import { requireKeyring } from "../lib/config";
 import { encryptJson } from "../lib/crypto";
 import { notFound } from "../lib/errors";
@@ -91,6 +92,10 @@ export async function updateDestinationConfig(
   if (body.mtls_certificate !== undefined) {
     checkMtls(env, body.mtls_certificate);
     next.mtlsCertificate = body.mtls_certificate;
+  }
+  if (body.transform !== undefined) {
+    checkTransform(body.transform);
+    next.transform = body.transform;
   }
   if (body.auto_disable !== undefined) {
     if (body.auto_disable.after_failed_deliveries !== undefined) next.autoDisableFailures = body.auto_disable.after_failed_deliveries;

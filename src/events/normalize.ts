@@ -40,7 +40,8 @@ export function carrierCode(value: unknown): string | undefined {
   const trimmed = value.trim();
   if (!trimmed) return undefined;
   const lower = trimmed.toLowerCase();
-  return CARRIER_ALIASES[lower] ?? lower.replace(/\s+/g, "_");
+  // Own keys only: a carrier named "__proto__" or "constructor" is a name, not a lookup into Object.prototype.
+  return (Object.hasOwn(CARRIER_ALIASES, lower) ? CARRIER_ALIASES[lower] : undefined) ?? lower.replace(/\s+/g, "_");
 }
 
 /** A decimal string for money; numbers are formatted without float noise. */

@@ -21,6 +21,7 @@ const NOT_DESCRIBED: Array<{ match: (method: string, path: string) => boolean; w
   { match: (m, p) => m === "GET" && (p === "/" || p === "/healthz"), why: "service index and the load balancer's probe" },
   { match: (m, p) => m === "GET" && p === "/docs", why: "the reference page that renders this description" },
   { match: (m, p) => m === "POST" && p.startsWith("/in/"), why: "the provider-facing ingest route: each provider's own format" },
+  { match: (m, p) => m === "GET" && p === "/v1/listen", why: "a WebSocket upgrade (101), which OpenAPI cannot describe; the README does" },
 ];
 
 const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];

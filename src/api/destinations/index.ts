@@ -6,6 +6,7 @@ import { registerListDestinations } from "./list";
 import { registerRotateDestinationSecret } from "./rotate";
 import { registerDestinationStats } from "./stats";
 import { registerTestDestination } from "./test";
+import { registerTransformPreview } from "./transform-preview";
 import { registerUpdateDestination } from "./update";
 
 /** `/v1/destinations`: where customers receive. One route per file. */
@@ -18,4 +19,5 @@ export function registerDestinationRoutes(app: ReturnType<typeof createRouter>) 
   registerRotateDestinationSecret(app);
   registerTestDestination(app);
   registerDestinationStats(app);
+  registerTransformPreview(app);
 }

@@ -34,6 +34,8 @@ export const destinationSchema = z
     format: z.string(),
     include_raw: z.boolean(),
     mtls_certificate: z.string().nullable(),
+    kind: z.enum(["webhook", "listen"]).openapi({ description: "listen: the temporary destination of a `shiprelay listen` socket" }),
+    transform: z.string().nullable().openapi({ description: "The JSONata expression whose result is the body sent; null = the canonical event" }),
     auto_disable: z
       .object({ after_failed_deliveries: z.number(), after_failing_seconds: z.number() })
       .openapi({ description: "The auto-disable rules in force (0 = off)" }),
@@ -68,6 +70,8 @@ export function destinationView(env: Env, { row, headerNames, auth, signingSecre
     format: row.format,
     include_raw: row.includeRaw,
     mtls_certificate: row.mtlsCertificate,
+    kind: row.kind,
+    transform: row.transform,
     auto_disable: { after_failed_deliveries: policy.afterFailedDeliveries, after_failing_seconds: policy.afterFailingSeconds },
     created_at: iso(row.createdAt)!,
     updated_at: iso(row.updatedAt)!,

@@ -4,6 +4,7 @@ import { registerDeleteSource } from "./delete";
 import { registerGetSource } from "./get";
 import { registerListSources } from "./list";
 import { registerRotateSourceSecret } from "./rotate";
+import { registerTriggerRoutes } from "./trigger";
 import { registerUpdateSource } from "./update";
 
 /** `/v1/sources`: where providers send. One route per file. */
@@ -14,4 +15,5 @@ export function registerSourceRoutes(app: ReturnType<typeof createRouter>) {
   registerUpdateSource(app);
   registerDeleteSource(app);
   registerRotateSourceSecret(app);
+  registerTriggerRoutes(app);
 }

@@ -91,6 +91,10 @@ export const destinations = sqliteTable(
     format: text("format").notNull().default("v1"),
     includeRaw: integer("include_raw", { mode: "boolean" }).notNull().default(false),
     mtlsCertificate: text("mtls_certificate"),
+    /** `listen`: a temporary destination of a `shiprelay listen` WebSocket (src/listen/), sent through its object, not fetch. */
+    kind: text("kind", { enum: ["webhook", "listen"] }).notNull().default("webhook"),
+    /** A JSONata expression over the canonical event whose result is the body sent; null = the event as is. */
+    transform: text("transform"),
     signingSecretEnc: text("signing_secret_enc").notNull(),
     previousSigningSecretEnc: text("previous_signing_secret_enc"),
     previousSecretExpiresAt: integer("previous_secret_expires_at"),

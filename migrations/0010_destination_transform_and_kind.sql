@@ -1,0 +1,2 @@
+ALTER TABLE `destinations` ADD `kind` text DEFAULT 'webhook' NOT NULL;--> statement-breakpoint
+ALTER TABLE `destinations` ADD `transform` text;
