@@ -188,6 +188,12 @@ function logPage(c: DashboardContext, { raw, result, destinations, all, sources 
                     </td>
                     <td>
                       <a href={`/dashboard/events/${d.eventId}#${d.id}`}>{d.eventType}</a>
+                      {d.eventType === "test.ping" ? (
+                        <>
+                          {" "}
+                          <Badge status="test">test</Badge>
+                        </>
+                      ) : null}
                     </td>
                     <td>
                       {dest?.name ?? null} <span class="mono small">{dest?.url ?? `${d.destinationId} (deleted)`}</span>

@@ -1,5 +1,6 @@
 import type { Delivery } from "./deliveries";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
+import { rowToDriver } from "./rows";
 import { deliveries } from "./schema";
 
 /**
@@ -51,3 +52,15 @@ export function insertRelayDeliveryStatement(
     .bind(row.id, row.workspaceId, row.eventId, row.destinationId, row.eventType, row.attemptLimit, row.now, row.enqueuedAt, guardId);
 }
 
+
+/**
+ * A delivery written whole and already finished: a destination test's, so the log shows it
+ * (src/delivery/test-log.ts). Its id is new; writing it twice stores it once.
+ */
+export function insertFinishedDeliveryStatement(d1: D1Database, row: Delivery): D1PreparedStatement {
+  const values = rowToDriver(deliveries, row);
+  const columns = Object.keys(values);
+  return d1
+    .prepare(`INSERT INTO deliveries (${columns.join(", ")}) VALUES (${columns.map((_, i) => `?${i + 1}`).join(", ")}) ON CONFLICT DO NOTHING`)
+    .bind(...Object.values(values));
+}

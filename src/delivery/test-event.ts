@@ -35,21 +35,23 @@ export interface TestTarget {
 }
 
 /**
- * Sends a `test.ping` now, signed and authenticated like a real delivery, and stores nothing:
- * the destination test of the API and the console, and `verify: true`.
+ * Sends a `test.ping` now, signed and authenticated like a real delivery, and stores nothing
+ * (a saved destination's test is then logged: src/delivery/test-log.ts): the destination test
+ * of the API and the console, and `verify: true`.
  */
 export async function sendTestPing(
   env: Env,
   target: TestTarget,
-): Promise<{ outcome: AttemptOutcome; payload: unknown; deliveryId: string }> {
-  const event = testPingEvent(target.id);
+): Promise<{ outcome: AttemptOutcome; payload: unknown; deliveryId: string; event: CanonicalEvent; at: number }> {
+  const at = Date.now();
+  const event = testPingEvent(target.id, at);
   const deliveryId = newId("dlv");
   let body: string;
   try {
     body = await bodyFor({ format: "v1", includeRaw: false, transform: target.transform }, { type: event.type, body: JSON.stringify(event), raw: "" });
   } catch (err) {
     if (!(err instanceof TransformError)) throw err;
-    return { outcome: transformFailure(target.url, err), payload: event, deliveryId };
+    return { outcome: transformFailure(target.url, err), payload: event, deliveryId, event, at };
   }
   const outcome = await sendWebhook(
     {
@@ -63,5 +65,5 @@ export async function sendTestPing(
     },
     { id: deliveryId, body, attempt: 1 },
   );
-  return { outcome, payload: JSON.parse(body) as unknown, deliveryId };
+  return { outcome, payload: JSON.parse(body) as unknown, deliveryId, event, at };
 }

@@ -1,6 +1,7 @@
 import { openDestination, type DestinationRow, type DestinationSecrets } from "../db/destinations";
 import type { AttemptOutcome } from "../delivery/send";
 import { sendTestPing, type TestTarget } from "../delivery/test-event";
+import { recordTestPing } from "../delivery/test-log";
 import type { Keyring } from "../lib/crypto";
 import { unprocessable } from "../lib/errors";
 
@@ -24,9 +25,17 @@ export function testTargetOf(
   };
 }
 
-/** The destination test of `POST /v1/destinations/:id/test` and the console: a `test.ping` now, nothing stored. */
+/**
+ * The destination test of `POST /v1/destinations/:id/test` and the console: a `test.ping` now,
+ * then logged as a test (its event and a finished delivery with its attempt). A log that cannot
+ * be written does not change what the endpoint answered.
+ */
 export async function sendDestinationTest(env: Env, ring: Keyring, row: DestinationRow) {
-  return sendTestPing(env, testTargetOf(row, await openDestination(ring, row)));
+  const sent = await sendTestPing(env, testTargetOf(row, await openDestination(ring, row)));
+  await recordTestPing(env, row, sent).catch((err: unknown) =>
+    console.error(JSON.stringify({ level: "error", msg: "destination test not logged", destination_id: row.id, error: (err as Error).message })),
+  );
+  return sent;
 }
 
 /** `verify: true`: the endpoint must acknowledge a test event 2xx, or nothing is saved (422). */

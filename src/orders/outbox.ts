@@ -21,7 +21,8 @@ export interface OutboxEntry {
 
 /** An entry as read for a flush, with the stored text it was read from. */
 interface Read {
-  text: string;
+  /** The stored text's length (SQLite's count): an entry only ever grows (a log row appended), so an equal length is the same entry. */
+  length: number;
   entry: OutboxEntry;
 }
 
@@ -173,7 +174,7 @@ export class Outbox {
 
     try {
       await this.write([...entries.values()].map((r) => r.entry));
-      for (const [key, read] of entries) this.markFlushed(key, read);
+      this.markFlushed(entries);
     } catch (err) {
       if (entries.size === 1) throw err;
       // One of several may be at fault: write each alone, so only that one waits.
@@ -182,7 +183,7 @@ export class Outbox {
       for (const [key, read] of entries) {
         try {
           await this.write([read.entry]);
-          this.markFlushed(key, read);
+          this.markFlushed(new Map([[key, read]]));
           wrote++;
         } catch (alone) {
           refused.push([key, alone]);
@@ -196,11 +197,11 @@ export class Outbox {
 
   private read(keys: string[]): Map<string, Read> {
     const out = new Map<string, Read>();
-    const rows = this.ctx.storage.sql.exec<{ k: string; outbox: string | null }>(
-      "SELECT dedupe_key AS k, outbox FROM seen WHERE dedupe_key IN (SELECT value FROM json_each(?1))",
+    const rows = this.ctx.storage.sql.exec<{ k: string; outbox: string | null; n: number }>(
+      "SELECT dedupe_key AS k, outbox, length(outbox) AS n FROM seen WHERE dedupe_key IN (SELECT value FROM json_each(?1))",
       JSON.stringify(keys),
     );
-    for (const r of rows) if (r.outbox) out.set(r.k, { text: r.outbox, entry: JSON.parse(r.outbox) as OutboxEntry });
+    for (const r of rows) if (r.outbox) out.set(r.k, { length: r.n, entry: JSON.parse(r.outbox) as OutboxEntry });
     return out;
   }
 
@@ -253,24 +254,38 @@ export class Outbox {
   }
 
   /**
-   * Clears a written entry, unless a commit added to it while it was being written (a
-   * duplicate's log row): then only what was not written stays, and waits for the next flush.
+   * Clears written entries in one statement, except one a commit added to while it was being
+   * written (a duplicate's log row): of that one only what was not written stays, for the next flush.
    */
-  private markFlushed(key: string, read: Read) {
+  private markFlushed(written: Map<string, Read>) {
     const sql = this.ctx.storage.sql;
-    const cleared = sql.exec("UPDATE seen SET outbox = NULL WHERE dedupe_key = ?1 AND outbox = ?2", key, read.text).rowsWritten;
-    this.refusedAlone.delete(key);
-    if (cleared > 0) {
-      this.pending.delete(key);
-      return;
+    const cleared = new Set(
+      sql
+        .exec<{ k: string }>(
+          `UPDATE seen SET outbox = NULL
+            WHERE (dedupe_key, length(outbox)) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
+            RETURNING dedupe_key AS k`,
+          JSON.stringify([...written].map(([key, read]) => [key, read.length])),
+        )
+        .toArray()
+        .map((r) => r.k),
+    );
+    for (const [key, read] of written) {
+      this.refusedAlone.delete(key);
+      if (!cleared.has(key)) this.keepUnwritten(key, read);
+      else this.pending.delete(key);
     }
+  }
+
+  private keepUnwritten(key: string, read: Read) {
+    const sql = this.ctx.storage.sql;
     const now = sql.exec<{ outbox: string | null }>("SELECT outbox FROM seen WHERE dedupe_key = ?", key).toArray()[0]?.outbox;
     if (!now) {
       this.pending.delete(key);
       return;
     }
-    const written = new Set(read.entry.logs.map((l) => l.id));
-    const rest: OutboxEntry = { logs: (JSON.parse(now) as OutboxEntry).logs.filter((l) => !written.has(l.id)) };
+    const done = new Set(read.entry.logs.map((l) => l.id));
+    const rest: OutboxEntry = { logs: (JSON.parse(now) as OutboxEntry).logs.filter((l) => !done.has(l.id)) };
     sql.exec("UPDATE seen SET outbox = ?2 WHERE dedupe_key = ?1", key, rest.logs.length ? JSON.stringify(rest) : null);
     if (!rest.logs.length) this.pending.delete(key);
   }
