@@ -17,8 +17,8 @@ describe("test send", () => {
     const [req] = await r.endpoint.waitForRequests(1);
     const ping = verifyDelivery(req!, r.destination.signing_secret) as Record<string, unknown>;
     expect(ping).toMatchObject({ type: "test.ping", livemode: false, data: { destination_id: r.destination.id } });
-    // A test is not a delivery: nothing in the log or the stats.
-    expect(await deliveriesOf(r.key, r.destination.id)).toHaveLength(0);
+    // The test appears in the log, marked as a test (issue #18): a finished test.ping delivery, never retried.
+    expect(await deliveriesOf(r.key, r.destination.id)).toMatchObject([{ event_type: "test.ping", status: "succeeded", attempt_count: 1 }]);
   });
 
   it("still answers 200 when the endpoint fails, with the attempt saying how", async () => {
