@@ -29,6 +29,8 @@ interface Read {
 /** Test seam: make the next flush fail after D1 or after the queue. */
 export type FlushFault = "before_d1" | "after_d1" | "after_queue";
 
+/** How long a flush waits for more commits before it starts: far below a D1 round trip, and after the 2xx. */
+const FLUSH_LINGER_MS = 2;
 /** Entries one flush takes: one D1 batch of a few multi-row statements and one queue send. */
 const MAX_PER_FLUSH = 50;
 /** A flush that failed is retried after 1 s, 2 s, 4 s … at most this long. */
@@ -100,6 +102,8 @@ export class Outbox {
     }
     this.running = (async () => {
       try {
+        // A moment's linger lets the commits arriving together share the first flush too.
+        await new Promise((resolve) => setTimeout(resolve, FLUSH_LINGER_MS));
         do {
           this.again = false;
           const more = await this.flushOnce();
@@ -254,26 +258,17 @@ export class Outbox {
   }
 
   /**
-   * Clears written entries in one statement, except one a commit added to while it was being
-   * written (a duplicate's log row): of that one only what was not written stays, for the next flush.
+   * Clears written entries, except one a commit added to while it was being written (a
+   * duplicate's log row): of that one only what was not written stays, for the next flush.
    */
   private markFlushed(written: Map<string, Read>) {
     const sql = this.ctx.storage.sql;
-    const cleared = new Set(
-      sql
-        .exec<{ k: string }>(
-          `UPDATE seen SET outbox = NULL
-            WHERE (dedupe_key, length(outbox)) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?1))
-            RETURNING dedupe_key AS k`,
-          JSON.stringify([...written].map(([key, read]) => [key, read.length])),
-        )
-        .toArray()
-        .map((r) => r.k),
-    );
     for (const [key, read] of written) {
       this.refusedAlone.delete(key);
-      if (!cleared.has(key)) this.keepUnwritten(key, read);
-      else this.pending.delete(key);
+      // By primary key, one row each: a set-valued WHERE over json_each would scan the whole table.
+      const cleared = sql.exec("UPDATE seen SET outbox = NULL WHERE dedupe_key = ?1 AND length(outbox) = ?2", key, read.length).rowsWritten;
+      if (cleared > 0) this.pending.delete(key);
+      else this.keepUnwritten(key, read);
     }
   }
 
