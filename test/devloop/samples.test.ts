@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { SAMPLES } from "../../src/ingest/samples";
 import { rig, waitForDelivery } from "../delivery/helpers";
-import { api, createSource, createWorkspace, verifyDelivery } from "../support/relay";
+import { api, createSource, createWorkspace, verifyDelivery, eventually } from "../support/relay";
 
 // The fixtures are the source of truth: the bundled samples are their inline callbacks, verbatim.
 const fixtures = import.meta.glob("../fixtures/*/*.json", { eager: true, import: "default" }) as Record<string, { body: unknown }>;
@@ -63,7 +63,11 @@ describe("POST /v1/sources/:id/trigger", () => {
     expect(again.status).toBe(200);
     expect(again.json.livemode).toBe(true);
     expect(again.json.event_ids[0]).not.toBe(eventId);
-    const event = await api("GET", `/v1/events/${again.json.event_ids[0]}`, { token: r.key });
+    // Listed once the order object's outbox has written it (within about a second).
+    const event = await eventually(async () => {
+      const e = await api("GET", `/v1/events/${again.json.event_ids[0]}`, { token: r.key });
+      return e.status === 200 ? e : undefined;
+    });
     expect(event.json).toMatchObject({ type: "label.created", livemode: true });
   });
 

@@ -143,7 +143,11 @@ describe("pointer callbacks (ShipStation v1): ACK at once, fetch in the backgrou
     await runFetchJob(env, job, 1);
     const row = (await logFor(key, source.id))[0];
     expect(row.event_ids).toHaveLength(1);
-    const ev = await api("GET", `/v1/events/${row.event_ids[0]}`, { token: key });
+    // The fetched event is durable in its order object; D1 lists it once the outbox has flushed.
+    const ev = await eventually(async () => {
+      const e = await api("GET", `/v1/events/${row.event_ids[0]}`, { token: key });
+      return e.status === 200 ? e : undefined;
+    });
     expect(ev.json.type).toBe("provider.unmapped");
     expect(ev.json.data.parse_error).toEqual(expect.any(String));
   });
