@@ -1,5 +1,5 @@
 import { foldRefusalStatement, type IngestLogEntry } from "../db/ingest-log";
-import { toBase32 } from "../lib/encoding";
+import { derivedId } from "../events/ids";
 
 /** A refused request's row is written at once when its fold is new here; then at most this often. */
 const WRITE_EVERY_MS = 1000;
@@ -74,9 +74,8 @@ function evictOldest(db: D1Database, waitUntil: (p: Promise<unknown>) => void) {
 }
 
 /** The row of a source's refusals for one reason in one minute. */
-async function foldId(sourceId: string, reason: string, minute: number): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${sourceId}|${reason}|${minute}`));
-  return `ilg_${toBase32(new Uint8Array(digest)).slice(0, 26)}`;
+function foldId(sourceId: string, reason: string, minute: number): Promise<string> {
+  return derivedId("ilg", `${sourceId}|${reason}|${minute}`);
 }
 
 /** The sample request's detail, its headers without anything that could carry a secret. */
