@@ -3,6 +3,7 @@ import type { Db } from "./client";
 import { keyset, oneOf } from "./where";
 import type { Keyset } from "../lib/pagination";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
+import { timeOfId } from "../lib/ids";
 import { ingestLog, type INGEST_RESULTS } from "./schema";
 
 /**
@@ -22,7 +23,7 @@ const KEYS = ["id", "workspaceId", "sourceId", "at", "result", "reason", "eventI
 const COLUMNS = jsonInsertColumns(ingestLog, KEYS);
 
 /** On a second write of a row, what the provider was told wins (see below). */
-const ON_CONFLICT = `ON CONFLICT (id) DO UPDATE SET result = excluded.result, reason = excluded.reason, event_id = excluded.event_id,
+const ON_CONFLICT = `ON CONFLICT (workspace_id, at, id) DO UPDATE SET result = excluded.result, reason = excluded.reason, event_id = excluded.event_id,
          event_ids = excluded.event_ids, http_status = excluded.http_status`;
 
 /** The D1 values of an entry, in KEYS' order (JSON columns as their text). */
@@ -54,17 +55,27 @@ export function insertIngestLogStatement(db: D1Database, e: IngestLogEntry): D1P
 
 /**
  * Adds `count` refusals to a folded row (one per source, reason and minute; the caller derives
- * its id): the first write creates it with the sample request's detail, later ones only move
- * `count` and `last_at` — one row written, and its index entry (on `at`) stays as it is.
+ * its id): the first write creates it with the sample request's detail and time, later ones only
+ * move `count` and `last_at` — one row written either way. Isolates fold apart and first see
+ * different times, so the row is found by its id within its minute (the key's range), not by its
+ * exact `at`; the two statements run as one batch, which D1 runs as one transaction.
  */
-export function foldRefusalStatement(db: D1Database, e: IngestLogEntry, count: number, lastAt: number): D1PreparedStatement {
+export function foldRefusalStatements(db: D1Database, e: IngestLogEntry, count: number, lastAt: number): D1PreparedStatement[] {
   const row = ingestLogRow(e);
-  return db
-    .prepare(
-      `INSERT INTO ingest_log (${COLUMNS.names}, count, last_at) VALUES (${KEYS.map((_, i) => `?${i + 1}`).join(", ")}, ?${KEYS.length + 1}, ?${KEYS.length + 2})
-         ON CONFLICT (id) DO UPDATE SET count = count + excluded.count, last_at = max(coalesce(last_at, at), excluded.last_at)`,
-    )
-    .bind(...KEYS.map((k) => row[k]), count, lastAt);
+  const minute = Math.floor(e.at / 60_000) * 60_000;
+  const inItsMinute = `workspace_id = ?1 AND at >= ?2 AND at < ?3 AND id = ?4`;
+  const n = KEYS.length;
+  return [
+    db
+      .prepare(`UPDATE ingest_log SET count = count + ?5, last_at = max(coalesce(last_at, at), ?6) WHERE ${inItsMinute}`)
+      .bind(e.workspaceId, minute, minute + 60_000, e.id, count, lastAt),
+    db
+      .prepare(
+        `INSERT INTO ingest_log (${COLUMNS.names}, count, last_at) SELECT ${KEYS.map((_, i) => `?${i + 1}`).join(", ")}, ?${n + 1}, ?${n + 2}
+          WHERE NOT EXISTS (SELECT 1 FROM ingest_log WHERE workspace_id = ?${n + 3} AND at >= ?${n + 4} AND at < ?${n + 5} AND id = ?${n + 6})`,
+      )
+      .bind(...KEYS.map((k) => row[k]), count, lastAt, e.workspaceId, minute, minute + 60_000, e.id),
+  ];
 }
 
 /** The same upsert for many entries, one statement per slice (the order objects' group commit). `WHERE true` lets SQLite parse the ON CONFLICT after a SELECT. */
@@ -76,16 +87,19 @@ export function upsertIngestLogStatements(db: D1Database, entries: IngestLogEntr
   );
 }
 
-/** Replaces a row's reason (what a pointer fetch job made of its callback so far). */
-export async function noteIngestLogReason(db: D1Database, id: string, reason: string): Promise<void> {
-  await db.prepare("UPDATE ingest_log SET reason = ?2 WHERE id = ?1").bind(id, reason).run();
+/** A request's row, found by its key: the workspace, and the time its `ilg_` id carries (src/lib/ids.ts). */
+const BY_REQUEST_ID = "workspace_id = ?1 AND at = ?2 AND id = ?3";
+
+/** Replaces a request's reason (what a pointer fetch job made of its callback so far). */
+export async function noteIngestLogReason(db: D1Database, workspaceId: string, id: string, reason: string): Promise<void> {
+  await db.prepare(`UPDATE ingest_log SET reason = ?4 WHERE ${BY_REQUEST_ID}`).bind(workspaceId, timeOfId(id), id, reason).run();
 }
 
 /** Records the events a pointer fetch job committed on its callback's row. */
-export async function recordFetchedEvents(db: D1Database, id: string, reason: string, eventIds: string[]): Promise<void> {
+export async function recordFetchedEvents(db: D1Database, workspaceId: string, id: string, reason: string, eventIds: string[]): Promise<void> {
   await db
-    .prepare("UPDATE ingest_log SET reason = ?2, event_id = ?3, event_ids = ?4 WHERE id = ?1")
-    .bind(id, reason, eventIds[0] ?? null, JSON.stringify(eventIds))
+    .prepare(`UPDATE ingest_log SET reason = ?4, event_id = ?5, event_ids = ?6 WHERE ${BY_REQUEST_ID}`)
+    .bind(workspaceId, timeOfId(id), id, reason, eventIds[0] ?? null, JSON.stringify(eventIds))
     .run();
 }
 
@@ -123,7 +137,10 @@ export function selectIngestLog(db: Db, workspaceId: string, filter: IngestLogFi
 /** Deletes up to `limit` of a workspace's rows older than `cutoff`; how many went (retention). */
 export async function purgeIngestLog(db: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<number> {
   const r = await db
-    .prepare(`DELETE FROM ingest_log WHERE id IN (SELECT id FROM ingest_log WHERE workspace_id = ?1 AND at < ?2 LIMIT ?3)`)
+    .prepare(
+      `DELETE FROM ingest_log WHERE workspace_id = ?1 AND at < ?2
+          AND (at, id) IN (SELECT at, id FROM ingest_log WHERE workspace_id = ?1 AND at < ?2 ORDER BY at LIMIT ?3)`,
+    )
     .bind(workspaceId, cutoff, limit)
     .run();
   return r.meta.changes;

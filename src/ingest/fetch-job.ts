@@ -24,18 +24,18 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
   const db = dbOf(env);
   const row = await getSourceRowById(db, job.source_id);
   if (!row) {
-    await noteIngestLogReason(env.DB, job.ingest_log_id, "fetch_abandoned: source deleted");
+    await noteIngestLogReason(env.DB, job.workspace_id, job.ingest_log_id, "fetch_abandoned: source deleted");
     return settled(env, job);
   }
   const ring = await keyringOf(env);
   const source = await openSource(ring, row);
   const adapter = adapterFor(source.provider);
   if (!source.credentials || !adapter.fetchResource) {
-    await noteIngestLogReason(env.DB, job.ingest_log_id, "fetch_abandoned: no credentials");
+    await noteIngestLogReason(env.DB, job.workspace_id, job.ingest_log_id, "fetch_abandoned: no credentials");
     return settled(env, job);
   }
   if (adapter.isFetchAllowed && !adapter.isFetchAllowed(job.resource_url, source.credentials)) {
-    await noteIngestLogReason(env.DB, job.ingest_log_id, "fetch_refused: resource_url is not on the provider's API host");
+    await noteIngestLogReason(env.DB, job.workspace_id, job.ingest_log_id, "fetch_refused: resource_url is not on the provider's API host");
     return settled(env, job);
   }
   let events: NormalizedEvent[];
@@ -50,7 +50,7 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
   } catch (err) {
     if (!(err instanceof AdapterParseError)) {
       // HTTP 5xx, 429, network: worth another try on the jobs queue's backoff.
-      await noteIngestLogReason(env.DB, job.ingest_log_id, `fetch_failed (attempt ${attempt}): ${(err as Error).message}`.slice(0, 500));
+      await noteIngestLogReason(env.DB, job.workspace_id, job.ingest_log_id, `fetch_failed (attempt ${attempt}): ${(err as Error).message}`.slice(0, 500));
       throw err;
     }
     // The resource came back but is not what the provider documents: retrying cannot help,
@@ -73,7 +73,7 @@ export async function runFetchJob(env: Env, job: FetchJob, attempt: number): Pro
         log: null,
       })
     : { eventIds: [] as string[] };
-  await recordFetchedEvents(env.DB, job.ingest_log_id, events.length ? "fetched" : "fetched: no events", result.eventIds);
+  await recordFetchedEvents(env.DB, job.workspace_id, job.ingest_log_id, events.length ? "fetched" : "fetched: no events", result.eventIds);
   await settled(env, job);
 }
 

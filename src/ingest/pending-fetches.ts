@@ -84,7 +84,7 @@ export async function parkFetch(env: Env, job: FetchJob, attempts: number, error
     await relaySubscribers(env, job.workspace_id),
   );
   await env.DB.batch([insertPendingFetchStatement(env.DB, row), ...event.statements]);
-  await noteIngestLogReason(env.DB, job.ingest_log_id, `fetch_failing: ${error}`.slice(0, 500));
+  await noteIngestLogReason(env.DB, job.workspace_id, job.ingest_log_id, `fetch_failing: ${error}`.slice(0, 500));
   await enqueueEach(env.DELIVERIES, event.messages.map((body) => ({ body, delaySeconds: 0 })));
 }
 
@@ -127,7 +127,7 @@ export async function discardPendingFetch(env: Env, workspaceId: string, id: str
   const db = dbOf(env);
   const row = await getPendingFetch(db, workspaceId, id);
   if (!row || !(await deletePendingFetch(db, id))) throw notFound("pending fetch");
-  await noteIngestLogReason(env.DB, row.ingestLogId, "fetch_discarded");
+  await noteIngestLogReason(env.DB, workspaceId, row.ingestLogId, "fetch_discarded");
 }
 
 /** The housekeeping step: queues a try of every pending fetch that is due. Returns how many. */

@@ -1,4 +1,4 @@
-import { foldRefusalStatement, type IngestLogEntry } from "../db/ingest-log";
+import { foldRefusalStatements, type IngestLogEntry } from "../db/ingest-log";
 import { derivedId } from "../events/ids";
 
 /** A refused request's row is written at once when its fold is new here; then at most this often. */
@@ -60,7 +60,7 @@ async function write(db: D1Database, fold: Fold) {
   fold.unwritten = 0;
   fold.writtenAt = Date.now();
   try {
-    await foldRefusalStatement(db, fold.entry, count, fold.lastAt).run();
+    await db.batch(foldRefusalStatements(db, fold.entry, count, fold.lastAt));
   } catch (err) {
     fold.unwritten += count; // written with the next one
     console.error(JSON.stringify({ level: "error", msg: "ingest refusal not logged", source_id: fold.entry.sourceId, error: (err as Error).message }));

@@ -51,3 +51,14 @@ export function toBase32(bytes: Uint8Array): string {
   if (bits > 0) out += CROCKFORD[(buffer << (5 - bits)) & 31];
   return out;
 }
+
+/** The number that up to 10 characters of `toBase32` spell (50 bits fit a double exactly); NaN for a character outside the alphabet. */
+export function base32Number(text: string): number {
+  let n = 0;
+  for (const ch of text.slice(0, 10)) {
+    const digit = CROCKFORD.indexOf(ch);
+    if (digit < 0) return NaN;
+    n = n * 32 + digit;
+  }
+  return n;
+}

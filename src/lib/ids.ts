@@ -1,4 +1,4 @@
-import { toBase32 } from "./encoding";
+import { base32Number, toBase32 } from "./encoding";
 
 /**
  * Ids are a type prefix and 26 base32 characters: 10 of time (ms, so ids sort by creation)
@@ -16,6 +16,15 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
   }
   const random = crypto.getRandomValues(new Uint8Array(10));
   return `${prefix}_${toBase32(time).slice(0, 10)}${toBase32(random).slice(0, 16)}`;
+}
+
+/**
+ * The creation time (ms) a `newId` id carries: its first 10 characters after the prefix spell
+ * the 48-bit time and 2 bits of padding. NaN for an id that is not one (a derived id).
+ */
+export function timeOfId(id: string): number {
+  const time = id.slice(id.indexOf("_") + 1, id.indexOf("_") + 11);
+  return time.length === 10 ? Math.floor(base32Number(time) / 4) : NaN;
 }
 
 /** Random URL-safe secret material of `bytes` bytes, base32. */

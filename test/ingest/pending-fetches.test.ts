@@ -2,6 +2,7 @@ import { createExecutionContext, createMessageBatch, env, getQueueResult } from 
 import { describe, expect, it } from "vitest";
 import fixture from "../fixtures/shipstation/resources/shipments.page1.json";
 import { sweepPendingFetches } from "../../src/ingest/pending-fetches";
+import { newId } from "../../src/lib/ids";
 import { consumeDeadLetters } from "../../src/delivery/dead-letters";
 import { consumeJobs, keepDeadFetchJob } from "../../src/jobs/consumer";
 import { mockEndpoint } from "../support/mock";
@@ -28,11 +29,13 @@ async function pointerSetup() {
   const relayInbox = await mockEndpoint();
   await createDestination(key, { url: relayInbox.url, events: ["relay.*"] });
   // The callback as ingest logged it (not posted through /in, so no queue job of its own races this test).
-  const ingestLogId = `ilg_pending_${Date.now()}_${++n}`;
+  const receivedAt = Date.now();
+  const ingestLogId = newId("ilg", receivedAt);
+  ++n;
   await env.DB.prepare(
     "INSERT INTO ingest_log (id, workspace_id, source_id, at, result, reason, event_ids, http_status, detail) VALUES (?1, ?2, ?3, ?4, 'accepted', 'pending_fetch', '[]', 200, '{}')",
   )
-    .bind(ingestLogId, workspaceId, source.id, Date.now())
+    .bind(ingestLogId, workspaceId, source.id, receivedAt)
     .run();
   const job = {
     kind: "fetch" as const,

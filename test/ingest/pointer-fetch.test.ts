@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import fixture from "../fixtures/shipstation/resources/shipments.page1.json";
 import { runFetchJob } from "../../src/ingest/fetch-job";
+import { newId } from "../../src/lib/ids";
 import { mockEndpoint } from "../support/mock";
 import { api, createDestination, createSource, createWorkspace, deliveriesFinished, eventually, ingestPath } from "../support/relay";
 
@@ -11,14 +12,14 @@ const page1 = { body: { ...fixture.body, page: 1, pages: 1 } };
 
 /** A ShipStation v1 source whose API base is a fake ShipStation on loopback. */
 async function shipstationSetup(routes: Record<string, unknown>) {
-  const { key } = await createWorkspace();
+  const { id: workspaceId, key } = await createWorkspace();
   const provider = await mockEndpoint({ routes: routes as any });
   const source = await createSource(key, {
     provider: "shipstation",
     credentials: { api_key: "ss-key", api_secret: "ss-secret", api_base_url: provider.url },
   });
   const post = (body: unknown) => api("POST", ingestPath(source), { raw: JSON.stringify(body), headers: JSON_HEADERS });
-  return { key, provider, source, post };
+  return { workspaceId, key, provider, source, post };
 }
 
 async function logFor(key: string, sourceId: string) {
@@ -97,21 +98,22 @@ describe("pointer callbacks (ShipStation v1): ACK at once, fetch in the backgrou
   });
 
   it("a failing fetch is logged and retried; once the provider recovers the events follow", async () => {
-    const { key, provider, source } = await shipstationSetup({ "GET /shipments": { status: 503, body: "maintenance" } });
+    const { workspaceId, key, provider, source } = await shipstationSetup({ "GET /shipments": { status: 503, body: "maintenance" } });
+    const at = Date.now();
     const job = {
       kind: "fetch" as const,
-      workspace_id: "",
+      workspace_id: workspaceId,
       source_id: source.id,
-      ingest_log_id: "ilg_test",
+      ingest_log_id: newId("ilg", at),
       resource_url: `${provider.url}/shipments?batchId=9`,
       resource_type: "SHIP_NOTIFY",
-      received_at: Date.now(),
+      received_at: at,
       raw: "{}",
     };
     await env.DB.prepare(
-      "INSERT INTO ingest_log (id, workspace_id, source_id, at, result, reason, event_ids, http_status, detail) VALUES ('ilg_test', (SELECT workspace_id FROM sources WHERE id = ?1), ?1, ?2, 'accepted', 'pending_fetch', '[]', 200, '{}')",
+      "INSERT INTO ingest_log (id, workspace_id, source_id, at, result, reason, event_ids, http_status, detail) VALUES (?3, (SELECT workspace_id FROM sources WHERE id = ?1), ?1, ?2, 'accepted', 'pending_fetch', '[]', 200, '{}')",
     )
-      .bind(source.id, Date.now())
+      .bind(source.id, at, job.ingest_log_id)
       .run();
     await expect(runFetchJob(env, job, 1)).rejects.toThrow(/503/);
     expect((await logFor(key, source.id))[0].reason).toMatch(/^fetch_failed \(attempt 1\): .*503/);
@@ -124,21 +126,22 @@ describe("pointer callbacks (ShipStation v1): ACK at once, fetch in the backgrou
   });
 
   it("a resource that is not what ShipStation documents is kept as provider.unmapped, not retried forever", async () => {
-    const { key, provider, source } = await shipstationSetup({ "GET /shipments": { status: 200, body: { unexpected: true } } });
+    const { workspaceId, key, provider, source } = await shipstationSetup({ "GET /shipments": { status: 200, body: { unexpected: true } } });
+    const at = Date.now();
     const job = {
       kind: "fetch" as const,
-      workspace_id: "",
+      workspace_id: workspaceId,
       source_id: source.id,
-      ingest_log_id: "ilg_shape",
+      ingest_log_id: newId("ilg", at),
       resource_url: `${provider.url}/shipments?batchId=10`,
       resource_type: "SHIP_NOTIFY",
-      received_at: Date.now(),
+      received_at: at,
       raw: "{}",
     };
     await env.DB.prepare(
-      "INSERT INTO ingest_log (id, workspace_id, source_id, at, result, reason, event_ids, http_status, detail) VALUES ('ilg_shape', (SELECT workspace_id FROM sources WHERE id = ?1), ?1, ?2, 'accepted', 'pending_fetch', '[]', 200, '{}')",
+      "INSERT INTO ingest_log (id, workspace_id, source_id, at, result, reason, event_ids, http_status, detail) VALUES (?3, (SELECT workspace_id FROM sources WHERE id = ?1), ?1, ?2, 'accepted', 'pending_fetch', '[]', 200, '{}')",
     )
-      .bind(source.id, Date.now())
+      .bind(source.id, at, job.ingest_log_id)
       .run();
     await runFetchJob(env, job, 1);
     const row = (await logFor(key, source.id))[0];

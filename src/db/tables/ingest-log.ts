@@ -1,4 +1,4 @@
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Every request a source received (src/db/ingest-log.ts). */
 
@@ -7,7 +7,8 @@ export const INGEST_RESULTS = ["accepted", "duplicate", "rejected"] as const;
 export const ingestLog = sqliteTable(
   "ingest_log",
   {
-    id: text("id").primaryKey(),
+    /** `ilg_` + the time it was received + randomness (src/lib/ids.ts); a fold's is derived (src/ingest/refusals.ts). */
+    id: text("id").notNull(),
     workspaceId: text("workspace_id").notNull(),
     sourceId: text("source_id").notNull(),
     at: integer("at").notNull(),
@@ -27,10 +28,13 @@ export const ingestLog = sqliteTable(
     lastAt: integer("last_at"),
   },
   /*
-   * Rows written per request: 1 (WITHOUT ROWID) + 1; a folded refusal adds to its row's count
-   * (1 row, `at` unchanged, so its index entry stays). ingest_log_workspace_at serves the log
-   * (newest first, keyset), retention and registration's trigger counts; the source and result
-   * filters read that workspace range. Dropped (migrations/0004): ingest_log_source_at.
+   * Rows written per request: 1. The key is (workspace_id, at, id), WITHOUT ROWID
+   * (migrations/0011): the table is itself in the log's order (newest first, keyset on (at, id)),
+   * so it needs no index — retention's purge, registration's trigger counts and the source and
+   * result filters read the workspace's range. A row is found again by its id through its time:
+   * an `ilg_` id carries it (src/lib/ids.ts timeOfId); a folded refusal's row is found within
+   * its minute (src/db/ingest-log.ts). A fold adds to its row's count in place (1 row).
+   * Dropped (migrations/0011): ingest_log_workspace_at (the key serves it); (0004): ingest_log_source_at.
    */
-  (t) => [index("ingest_log_workspace_at").on(t.workspaceId, t.at, t.id)],
+  (t) => [primaryKey({ columns: [t.workspaceId, t.at, t.id] })],
 );
