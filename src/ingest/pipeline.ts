@@ -125,8 +125,8 @@ export async function commitEvents(env: Env, input: CommitInput): Promise<Commit
   if (!single && input.log) {
     // A body whose events went to several order objects: its one log row rides on the first
     // event, once every group's outcome is known (the only case with a second call before the 2xx).
-    const first = groups.get(order[0]!)!.events[0]!;
-    await stubs[0]!.appendLog(first.dedupeKey, { ...input.log, result: duplicate ? "duplicate" : "accepted", eventIds });
+    const firstGroup = groups.get(order[0]!)!;
+    await stubs[0]!.appendLog(firstGroup.orderKey, firstGroup.events[0]!.dedupeKey, { ...input.log, result: duplicate ? "duplicate" : "accepted", eventIds });
   }
   return { eventIds, fresh, duplicates, duplicate, configVersion: configVersion < 0 ? null : configVersion };
 }

@@ -9,6 +9,16 @@ import { reportBacklog } from "./backlog";
 import { fanOut } from "./fan-out";
 
 /**
+ * An entry's key: its dedupe row's primary key, (order key, dedupe key), as JSON text
+ * (`entryKey`), the form the outbox's sets and SQL's json_each take.
+ */
+export type EntryKey = string;
+export const entryKey = (orderKey: string, dedupeKey: string): EntryKey => JSON.stringify([orderKey, dedupeKey]);
+const keyParts = (key: EntryKey) => JSON.parse(key) as [string, string];
+/** The row of one key: `?1` the order key, `?2` the dedupe key. */
+const BY_KEY = "order_key = ?1 AND dedupe_key = ?2";
+
+/**
  * What a commit leaves in the order object's outbox, in the `outbox` column of the event's
  * dedupe row: the event as D1 will store it (with the provider's payload in `raw`) and the ingest-log
  * rows still to be written. A duplicate callback's log row rides on the original event's row
@@ -88,9 +98,9 @@ export class Outbox {
     return this.routing?.configVersion ?? null;
   }
 
-  /** An entry was written for this dedupe key: flush soon. */
-  added(dedupeKey: string) {
-    this.pending.add(dedupeKey);
+  /** An entry was written for this key: flush soon. */
+  added(key: EntryKey) {
+    this.pending.add(key);
     this.kick();
   }
 
@@ -149,7 +159,7 @@ export class Outbox {
   state(): { waiting: number; oldestAt: number | null; setAside: number } {
     const row = this.ctx.storage.sql
       .exec<{ waiting: number; oldest: number | null; aside: number }>(
-        `SELECT count(outbox) AS waiting, min(CASE WHEN outbox IS NOT NULL THEN at END) AS oldest, count(aside) AS aside FROM seen`,
+        `SELECT count(outbox) AS waiting, min(CASE WHEN outbox IS NOT NULL THEN at END) AS oldest, count(aside) AS aside FROM dedupe`,
       )
       .one();
     return { waiting: row.waiting, oldestAt: row.oldest, setAside: row.aside };
@@ -163,7 +173,8 @@ export class Outbox {
 
   private recover() {
     if (this.recovered) return;
-    for (const r of this.ctx.storage.sql.exec<{ k: string }>("SELECT dedupe_key AS k FROM seen WHERE outbox IS NOT NULL")) this.pending.add(r.k);
+    const waiting = this.ctx.storage.sql.exec<{ o: string; d: string }>("SELECT order_key AS o, dedupe_key AS d FROM dedupe WHERE outbox IS NOT NULL");
+    for (const r of waiting) this.pending.add(entryKey(r.o, r.d));
     this.recovered = true;
   }
 
@@ -199,13 +210,15 @@ export class Outbox {
     return this.pending.size > 0;
   }
 
-  private read(keys: string[]): Map<string, Read> {
-    const out = new Map<string, Read>();
-    const rows = this.ctx.storage.sql.exec<{ k: string; outbox: string | null; n: number }>(
-      "SELECT dedupe_key AS k, outbox, length(outbox) AS n FROM seen WHERE dedupe_key IN (SELECT value FROM json_each(?1))",
-      JSON.stringify(keys),
-    );
-    for (const r of rows) if (r.outbox) out.set(r.k, { length: r.n, entry: JSON.parse(r.outbox) as OutboxEntry });
+  private read(keys: EntryKey[]): Map<EntryKey, Read> {
+    const out = new Map<EntryKey, Read>();
+    for (const key of keys) {
+      // By primary key, one row each (an IN over json_each pairs would scan the table).
+      const r = this.ctx.storage.sql
+        .exec<{ outbox: string | null; n: number }>(`SELECT outbox, length(outbox) AS n FROM dedupe WHERE ${BY_KEY}`, ...keyParts(key))
+        .toArray()[0];
+      if (r?.outbox) out.set(key, { length: r.n, entry: JSON.parse(r.outbox) as OutboxEntry });
+    }
     return out;
   }
 
@@ -261,27 +274,27 @@ export class Outbox {
    * Clears written entries, except one a commit added to while it was being written (a
    * duplicate's log row): of that one only what was not written stays, for the next flush.
    */
-  private markFlushed(written: Map<string, Read>) {
+  private markFlushed(written: Map<EntryKey, Read>) {
     const sql = this.ctx.storage.sql;
     for (const [key, read] of written) {
       this.refusedAlone.delete(key);
       // By primary key, one row each: a set-valued WHERE over json_each would scan the whole table.
-      const cleared = sql.exec("UPDATE seen SET outbox = NULL WHERE dedupe_key = ?1 AND length(outbox) = ?2", key, read.length).rowsWritten;
+      const cleared = sql.exec(`UPDATE dedupe SET outbox = NULL WHERE ${BY_KEY} AND length(outbox) = ?3`, ...keyParts(key), read.length).rowsWritten;
       if (cleared > 0) this.pending.delete(key);
       else this.keepUnwritten(key, read);
     }
   }
 
-  private keepUnwritten(key: string, read: Read) {
+  private keepUnwritten(key: EntryKey, read: Read) {
     const sql = this.ctx.storage.sql;
-    const now = sql.exec<{ outbox: string | null }>("SELECT outbox FROM seen WHERE dedupe_key = ?", key).toArray()[0]?.outbox;
+    const now = sql.exec<{ outbox: string | null }>(`SELECT outbox FROM dedupe WHERE ${BY_KEY}`, ...keyParts(key)).toArray()[0]?.outbox;
     if (!now) {
       this.pending.delete(key);
       return;
     }
     const done = new Set(read.entry.logs.map((l) => l.id));
     const rest: OutboxEntry = { logs: (JSON.parse(now) as OutboxEntry).logs.filter((l) => !done.has(l.id)) };
-    sql.exec("UPDATE seen SET outbox = ?2 WHERE dedupe_key = ?1", key, rest.logs.length ? JSON.stringify(rest) : null);
+    sql.exec(`UPDATE dedupe SET outbox = ?3 WHERE ${BY_KEY}`, ...keyParts(key), rest.logs.length ? JSON.stringify(rest) : null);
     if (!rest.logs.length) this.pending.delete(key);
   }
 
@@ -290,19 +303,19 @@ export class Outbox {
    * counts towards being set aside; after SET_ASIDE_AFTER such flushes it leaves the outbox
    * for the `aside` column, with its error, so the entries behind it are not held up.
    */
-  private noteRefusedAlone(key: string, err: unknown, othersWrote: boolean) {
+  private noteRefusedAlone(key: EntryKey, err: unknown, othersWrote: boolean) {
     if (!othersWrote) return;
     const n = (this.refusedAlone.get(key) ?? 0) + 1;
     this.refusedAlone.set(key, n);
     if (n < SET_ASIDE_AFTER) return;
     this.ctx.storage.sql.exec(
-      "UPDATE seen SET aside = json_object('entry', json(outbox), 'error', ?2), outbox = NULL WHERE dedupe_key = ?1",
-      key,
+      `UPDATE dedupe SET aside = json_object('entry', json(outbox), 'error', ?3), outbox = NULL WHERE ${BY_KEY}`,
+      ...keyParts(key),
       (err as Error).message.slice(0, 500),
     );
     this.pending.delete(key);
     this.refusedAlone.delete(key);
     this.reported = true; // listed in relay_state with the next report
-    console.error(JSON.stringify({ level: "error", msg: "outbox entry set aside", dedupe_key: key, error: (err as Error).message }));
+    console.error(JSON.stringify({ level: "error", msg: "outbox entry set aside", dedupe_key: keyParts(key)[1], error: (err as Error).message }));
   }
 }

@@ -4,7 +4,8 @@ import type { EventRow } from "../db/events";
 import type { IngestLogEntry } from "../db/ingest-log";
 import type { CanonicalEvent } from "../events/canonical";
 import { retentionDays } from "../lib/config";
-import { Outbox, type FlushFault, type OutboxEntry } from "./outbox";
+import { entryKey, Outbox, type FlushFault, type OutboxEntry } from "./outbox";
+import { adoptLegacyTables, legacyDuplicate, legacySequence, expireLegacy } from "./legacy-dedupe";
 
 /** One event as the ingest route prepared it: identity and canonical body (minus sequence). */
 export interface PreparedEvent {
@@ -74,26 +75,31 @@ export class OrderSequencer extends DurableObject<Env> {
   holdOutbox = false;
   private readonly outbox: Outbox;
 
+  /** Tables of the design before `dedupe` still hold rows (src/orders/legacy-dedupe.ts). */
+  private legacy: boolean;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const sql = ctx.storage.sql;
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS seen (
-        dedupe_key TEXT PRIMARY KEY,
+    /*
+     * One row per event: `dedupe`, keyed (order key, dedupe key), WITHOUT ROWID. The order's
+     * sequence is the largest of its rows (a read of the key's range, not a counter row written
+     * on every commit); `outbox` holds the entry until it is flushed, `aside` one set aside.
+     * Unsequenced events take the order key ''.
+     */
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS dedupe (
+        order_key TEXT NOT NULL,
+        dedupe_key TEXT NOT NULL,
         event_id TEXT NOT NULL,
         sequence INTEGER,
-        committed INTEGER NOT NULL,
         at INTEGER NOT NULL,
         outbox TEXT,
-        aside TEXT
+        aside TEXT,
+        PRIMARY KEY (order_key, dedupe_key)
       ) WITHOUT ROWID;
-      CREATE TABLE IF NOT EXISTS sequences (order_key TEXT PRIMARY KEY, v INTEGER NOT NULL, at INTEGER NOT NULL) WITHOUT ROWID;
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL) WITHOUT ROWID;
     `);
-    // Objects created before the outbox: give their dedupe table its two columns.
-    const columns = new Set(sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('seen')").toArray().map((c) => c.name));
-    if (!columns.has("outbox")) sql.exec("ALTER TABLE seen ADD COLUMN outbox TEXT");
-    if (!columns.has("aside")) sql.exec("ALTER TABLE seen ADD COLUMN aside TEXT");
+    this.legacy = adoptLegacyTables(ctx.storage);
     this.outbox = new Outbox(ctx, env, (at) => this.alarmNoLaterThan(at), (step) => this.takeFault(step));
   }
 
@@ -109,21 +115,22 @@ export class OrderSequencer extends DurableObject<Env> {
     const now = Date.now();
     const result = this.ctx.storage.transactionSync(() => this.write(req, now));
     this.outbox.offerRouting(req.routing);
-    for (const key of result.touched) this.outbox.added(key);
+    for (const key of result.touched) this.outbox.added(entryKey(req.orderKey ?? "", key));
     await this.alarmNoLaterThan(now + FLUSH_SAFETY_MS);
     return { eventIds: result.eventIds, fresh: result.fresh, duplicates: result.duplicates, configVersion: this.outbox.configVersion() };
   }
 
   /** The ingest-log row of a callback whose events went to several order objects: it rides on its first event. */
-  async appendLog(dedupeKey: string, log: IngestLogEntry): Promise<void> {
-    this.ctx.storage.transactionSync(() => this.attachLog(dedupeKey, log));
-    this.outbox.added(dedupeKey);
+  async appendLog(orderKey: string | null, dedupeKey: string, log: IngestLogEntry): Promise<void> {
+    this.ctx.storage.transactionSync(() => this.attachLog(orderKey ?? "", dedupeKey, log));
+    this.outbox.added(entryKey(orderKey ?? "", dedupeKey));
     await this.alarmNoLaterThan(Date.now() + FLUSH_SAFETY_MS);
   }
 
   /** The commit's reads and writes, inside one storage transaction. */
   private write(req: CommitRequest, now: number) {
     const sql = this.ctx.storage.sql;
+    const orderKey = req.orderKey ?? "";
     const eventIds: string[] = [];
     const fresh: string[] = [];
     const duplicates: string[] = [];
@@ -131,16 +138,14 @@ export class OrderSequencer extends DurableObject<Env> {
     const inThisCall = new Set<string>();
     const inserts: { key: string; id: string; sequence: number | null; entry: OutboxEntry }[] = [];
     let firstKey: string | null = null;
+    let sequence = req.orderKey ? this.lastSequence(req.orderKey) : null;
 
     for (const ev of req.events) {
-      const seen = sql
-        .exec<{ event_id: string; sequence: number | null; committed: number }>(
-          "SELECT event_id, sequence, committed FROM seen WHERE dedupe_key = ?",
-          ev.dedupeKey,
-        )
-        .toArray()[0];
+      const seen =
+        sql.exec<{ event_id: string }>("SELECT event_id FROM dedupe WHERE order_key = ?1 AND dedupe_key = ?2", orderKey, ev.dedupeKey).toArray()[0] ??
+        (this.legacy ? legacyDuplicate(this.ctx.storage, ev.dedupeKey) : undefined);
       firstKey ??= ev.dedupeKey;
-      if (inThisCall.has(ev.dedupeKey) || seen?.committed) {
+      if (inThisCall.has(ev.dedupeKey) || seen) {
         // The same event twice in one body, or an event already committed.
         const id = seen?.event_id ?? ev.id;
         eventIds.push(id);
@@ -148,8 +153,7 @@ export class OrderSequencer extends DurableObject<Env> {
         continue;
       }
       inThisCall.add(ev.dedupeKey);
-      // A row left uncommitted by an earlier design keeps its place in the order.
-      const sequence = seen ? seen.sequence : req.orderKey ? this.nextSequence(req.orderKey, now) : null;
+      if (sequence !== null) sequence++;
       inserts.push({ key: ev.dedupeKey, id: ev.id, sequence, entry: { event: eventRow(req, ev, sequence), logs: [] } });
       eventIds.push(ev.id);
       fresh.push(ev.id);
@@ -159,8 +163,8 @@ export class OrderSequencer extends DurableObject<Env> {
     if (log && inserts[0]?.key === firstKey) inserts[0]!.entry.logs.push(log);
     for (const ins of inserts) {
       sql.exec(
-        `INSERT INTO seen (dedupe_key, event_id, sequence, committed, at, outbox) VALUES (?1, ?2, ?3, 1, ?4, ?5)
-           ON CONFLICT (dedupe_key) DO UPDATE SET committed = 1, outbox = ?5`,
+        "INSERT INTO dedupe (order_key, dedupe_key, event_id, sequence, at, outbox) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        orderKey,
         ins.key,
         ins.id,
         ins.sequence,
@@ -170,7 +174,7 @@ export class OrderSequencer extends DurableObject<Env> {
       touched.push(ins.key);
     }
     if (log && firstKey && inserts[0]?.key !== firstKey) {
-      this.attachLog(firstKey, log);
+      this.attachLog(orderKey, firstKey, log);
       touched.push(firstKey);
     }
     this.takeFault("commit");
@@ -178,32 +182,33 @@ export class OrderSequencer extends DurableObject<Env> {
   }
 
   /** Adds an ingest-log row to the outbox entry of a dedupe row (starting one if it was flushed). */
-  private attachLog(dedupeKey: string, log: IngestLogEntry) {
+  private attachLog(orderKey: string, dedupeKey: string, log: IngestLogEntry) {
     const sql = this.ctx.storage.sql;
-    const row = sql.exec<{ outbox: string | null }>("SELECT outbox FROM seen WHERE dedupe_key = ?", dedupeKey).toArray()[0];
-    if (!row) throw new Error("no dedupe row to attach the log to");
+    const key = [orderKey, dedupeKey] as const;
+    const row = sql.exec<{ outbox: string | null }>("SELECT outbox FROM dedupe WHERE order_key = ?1 AND dedupe_key = ?2", ...key).toArray()[0];
+    if (!row) {
+      // A duplicate of an event committed before `dedupe` existed: its log row gets an entry of its own.
+      sql.exec("INSERT INTO dedupe (order_key, dedupe_key, event_id, at, outbox) VALUES (?1, ?2, ?3, ?4, ?5)", ...key, log.eventIds[0] ?? "", Date.now(), JSON.stringify({ logs: [log] }));
+      return;
+    }
     const entry: OutboxEntry = row.outbox ? (JSON.parse(row.outbox) as OutboxEntry) : { logs: [] };
     entry.logs.push(log);
-    sql.exec("UPDATE seen SET outbox = ?2 WHERE dedupe_key = ?1", dedupeKey, JSON.stringify(entry));
+    sql.exec("UPDATE dedupe SET outbox = ?3 WHERE order_key = ?1 AND dedupe_key = ?2", ...key, JSON.stringify(entry));
   }
 
-  /** The order's next sequence number, in one statement. */
-  private nextSequence(orderKey: string, now: number): number {
-    return this.ctx.storage.sql
-      .exec<{ v: number }>(
-        `INSERT INTO sequences (order_key, v, at) VALUES (?1, 1, ?2)
-           ON CONFLICT (order_key) DO UPDATE SET v = v + 1, at = ?2
-         RETURNING v`,
-        orderKey,
-        now,
-      )
-      .one().v;
+  /**
+   * The order's last sequence number: the largest of its dedupe rows (a read of the key's range;
+   * nothing is written to count). An order idle past retention has no rows left and starts at 1
+   * again, as its events are purged from D1 by then.
+   */
+  private lastSequence(orderKey: string): number {
+    const own = this.ctx.storage.sql.exec<{ v: number | null }>("SELECT max(sequence) AS v FROM dedupe WHERE order_key = ?", orderKey).one().v ?? 0;
+    return this.legacy ? Math.max(own, legacySequence(this.ctx.storage, orderKey)) : own;
   }
 
   /** The order's last assigned sequence number, without assigning one (tests, diagnostics). */
   async peekSequence(orderKey: string): Promise<number> {
-    const row = this.ctx.storage.sql.exec<{ v: number }>("SELECT v FROM sequences WHERE order_key = ?", orderKey).toArray()[0];
-    return row?.v ?? 0;
+    return this.lastSequence(orderKey);
   }
 
   /** The outbox: entries waiting for D1 and the queue, the oldest one's time, entries set aside. */
@@ -239,21 +244,20 @@ export class OrderSequencer extends DurableObject<Env> {
       sql.exec("INSERT INTO meta (k, v) VALUES ('expiry_due', ?1) ON CONFLICT (k) DO UPDATE SET v = ?1", expiryDue);
     }
     if (this.outbox.hasWaiting()) await this.outbox.kick();
-    const left = sql.exec<{ n: number }>("SELECT (SELECT count(*) FROM seen) + (SELECT count(*) FROM sequences) AS n").one().n;
+    const left = sql.exec<{ n: number }>("SELECT count(*) AS n FROM dedupe").one().n + (this.legacy ? 1 : 0);
     if (this.outbox.hasWaiting()) await this.alarmNoLaterThan(Math.min(expiryDue, now + FLUSH_SAFETY_MS));
     else if (left > 0) await this.alarmNoLaterThan(expiryDue);
   }
 
   /**
    * Dedupe state outlives its events by nothing: entries past retention are dropped daily, and
-   * so is the counter of an order idle for as long (its events are purged from D1 by then, so a
-   * restart at 1 cannot be confused with them). An entry still in the outbox is kept.
+   * with them the sequence of an order idle for as long (its events are purged from D1 by then,
+   * so a restart at 1 cannot be confused with them). An entry still in the outbox is kept.
    */
   private expire(now: number) {
     const cutoff = now - retentionMs(this.env);
-    const sql = this.ctx.storage.sql;
-    sql.exec("DELETE FROM seen WHERE at < ? AND outbox IS NULL AND aside IS NULL", cutoff);
-    sql.exec("DELETE FROM sequences WHERE at < ?", cutoff);
+    this.ctx.storage.sql.exec("DELETE FROM dedupe WHERE at < ? AND outbox IS NULL AND aside IS NULL", cutoff);
+    if (this.legacy) this.legacy = expireLegacy(this.ctx.storage, cutoff);
   }
 }
 

@@ -161,14 +161,14 @@ describe("the order Durable Objects' dedupe state expires with the retention", (
     const entries = await runInDurableObject(stub, async (_instance, state) => {
       expect(await state.storage.getAlarm()).not.toBeNull();
       // Age the first entry past the 30-day retention.
-      const rows = state.storage.sql.exec<{ dedupe_key: string }>("SELECT dedupe_key FROM seen ORDER BY sequence").toArray();
-      state.storage.sql.exec("UPDATE seen SET at = ? WHERE dedupe_key = ?", Date.now() - 31 * DAY, rows[0]!.dedupe_key);
+      const rows = state.storage.sql.exec<{ dedupe_key: string }>("SELECT dedupe_key FROM dedupe ORDER BY sequence").toArray();
+      state.storage.sql.exec("UPDATE dedupe SET at = ? WHERE dedupe_key = ?", Date.now() - 31 * DAY, rows[0]!.dedupe_key);
       return rows.length;
     });
     expect(entries).toBe(2);
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const left = await runInDurableObject(stub, async (_instance, state) => ({
-      seen: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen").one().n,
+      seen: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM dedupe").one().n,
       alarm: await state.storage.getAlarm(),
     }));
     expect(left.seen).toBe(1);
@@ -190,8 +190,7 @@ describe("the order Durable Objects' dedupe state expires with the retention", (
     expect((await postAtoship(source, atoshipEvent({ data: { order_id: "ord_expiry_all" } }))).status).toBe(200);
     const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(ws.id, "order:ord_expiry_all", "", orderShards(env))));
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE seen SET at = ?", Date.now() - 31 * DAY);
-      state.storage.sql.exec("UPDATE sequences SET at = ?", Date.now() - 31 * DAY);
+      state.storage.sql.exec("UPDATE dedupe SET at = ?", Date.now() - 31 * DAY);
     });
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());

@@ -73,7 +73,7 @@ describe("order objects: sharding by order key (ORDER_SHARDS)", () => {
     const stub = env.ORDERS.get(env.ORDERS.idFromName(sequencerName(ws.id, `order:${a}`, "", shards)));
     expect(await stub.peekSequence(`order:${a}`)).toBe(3);
     expect(await stub.peekSequence(`order:${b}`)).toBe(3);
-    const seen = await runInDurableObject(stub, (_i: OrderSequencer, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM seen").one().n);
+    const seen = await runInDurableObject(stub, (_i: OrderSequencer, state) => state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM dedupe").one().n);
     expect(seen).toBe(6);
 
     // A re-sent event of one order is a duplicate; the other order is not disturbed.

@@ -137,10 +137,10 @@ describe("the outbox: ACK on the object's durable write, D1 and the queue fed in
     const ids = await commitWhileFlushFails(stub, source, orders.slice(0, 3));
     // Damage one waiting entry in storage so D1 must refuse it (events.body is NOT NULL).
     await runInDurableObject(stub, (_instance: OrderSequencer, state) => {
-      const row = state.storage.sql.exec<{ k: string; outbox: string }>("SELECT dedupe_key AS k, outbox FROM seen WHERE event_id = ?", ids[1]!).one();
+      const row = state.storage.sql.exec<{ k: string; outbox: string }>("SELECT dedupe_key AS k, outbox FROM dedupe WHERE event_id = ?", ids[1]!).one();
       const entry = JSON.parse(row.outbox) as OutboxEntry;
       (entry.event as { body: unknown }).body = null;
-      state.storage.sql.exec("UPDATE seen SET outbox = ? WHERE dedupe_key = ?", JSON.stringify(entry), row.k);
+      state.storage.sql.exec("UPDATE dedupe SET outbox = ? WHERE dedupe_key = ?", JSON.stringify(entry), row.k);
     });
     // A flush counts against an entry only when others in it went through (so D1 works).
     for (let round = 0; round < 3; round++) {
