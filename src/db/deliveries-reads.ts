@@ -2,6 +2,7 @@ import { and, asc, count, eq, exists, gte, isNotNull, lt, sql, type SQL, type SQ
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
 import { deliveries, events } from "./schema";
+import { eventsFrom, eventsOf } from "./events";
 import { inIds, keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";
 
@@ -16,7 +17,7 @@ export interface DeliveryFilter {
   /** Exact types or `prefix.*` patterns. */
   eventTypes?: string[];
   statuses?: DeliveryStatus[];
-  /** Of events from these sources / of these order references / tracking numbers (the events' own columns, indexed with the workspace). */
+  /** Of events from these sources / of these order references / tracking numbers (the events' own columns; the last two by eventsOf). */
   sources?: string[];
   orders?: string[];
   trackingNumbers?: string[];
@@ -41,9 +42,10 @@ export function deliveryFilterWhere(workspaceId: string, f: DeliveryFilter) {
 
 /** `event_id IN (the workspace's events matching the event-side filters)`; none when there are none. */
 function ofEvents(workspaceId: string, f: DeliveryFilter): SQL | undefined {
-  const where = [oneOf(events.sourceId, f.sources), oneOf(events.orderReference, f.orders), oneOf(events.trackingNumber, f.trackingNumbers)].filter(Boolean);
+  const lookup = { orders: f.orders, trackingNumbers: f.trackingNumbers };
+  const where = [oneOf(events.sourceId, f.sources), eventsOf(workspaceId, lookup, "all")].filter(Boolean);
   if (where.length === 0) return undefined;
-  return sql`${deliveries.eventId} in (select ${events.id} from ${events} where ${and(eq(events.workspaceId, workspaceId), ...where)})`;
+  return sql`${deliveries.eventId} in (select ${events.id} from ${eventsFrom(lookup)} where ${and(eq(events.workspaceId, workspaceId), ...where)})`;
 }
 
 /** A workspace's deliveries matching `f`, from the keyset position `from` in its direction. */

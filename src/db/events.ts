@@ -1,10 +1,12 @@
-import { and, asc, count, eq, getTableColumns, gte, lt, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, gte, lt, or, sql, type Column, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
 import { inIds, keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";
+import { orderKeyOfReference } from "../orders/identity";
 import { eventHasDeliveryIn } from "./deliveries-reads";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { eventPayloads, events, type DeliveryStatus } from "./schema";
+import { deleteTrackingNumbersOfStatement, insertTrackingNumbersStatements, orderKeysOfTrackingNumbers } from "./tracking-numbers";
 
 /**
  * An `events` row; the group commit writes it whole. Its `raw` is the provider's payload as
@@ -45,16 +47,21 @@ const LARGE_PAYLOAD_CHARS = 256 * 1024;
 
 /**
  * Inserts events, one multi-row statement per slice, each with its raw payload when that is
- * small (INLINE_RAW_CHARS; a larger one is insertPayloadsStatements'). Idempotent (ids derive
- * from the event); `ON CONFLICT DO NOTHING`, not `OR IGNORE`, so a row that breaks any other
- * rule fails the batch instead of vanishing. `livemode` travels as JSON true/false, which `->>` reads as 1/0.
+ * small (INLINE_RAW_CHARS; a larger one is insertPayloadsStatements'), then their (tracking
+ * number, order key) pairs, so no writer of events can leave `?tracking_number=` blind to them
+ * (a pair already stored writes nothing). Idempotent (ids derive from the event); `ON CONFLICT
+ * DO NOTHING`, not `OR IGNORE`, so a row that breaks any other rule fails the batch instead of
+ * vanishing. `livemode` travels as JSON true/false, which `->>` reads as 1/0.
  */
 export function insertEventsStatements(db: D1Database, rows: EventRow[]): D1PreparedStatement[] {
-  return jsonRowsStatements(
-    db,
-    INSERT_EVENTS,
-    rows.map((r) => (r.raw === null || isInline(r.raw) ? r : { ...r, raw: null })),
-  );
+  return [
+    ...jsonRowsStatements(
+      db,
+      INSERT_EVENTS,
+      rows.map((r) => (r.raw === null || isInline(r.raw) ? r : { ...r, raw: null })),
+    ),
+    ...insertTrackingNumbersStatements(db, rows),
+  ];
 }
 
 /**
@@ -79,9 +86,9 @@ export interface EventFilter {
   types?: string[];
   /** Source ids, any of them. */
   sources?: string[];
-  /** The order reference (indexed with the workspace). */
+  /** The order reference (eventsOf). */
   order?: string;
-  /** Indexed with the workspace. */
+  /** eventsOf. */
   trackingNumber?: string;
   /** Unix ms, inclusive. */
   since?: number;
@@ -104,19 +111,66 @@ const summaryColumns = {
 };
 export type EventSummary = Pick<EventRow, keyof typeof summaryColumns>;
 
+/** Order references and tracking numbers to find events by (eventsOf). */
+export interface OrderLookup {
+  orders?: readonly string[] | undefined;
+  trackingNumbers?: readonly string[] | undefined;
+}
+
+/** `column = value`, or `IN` one bound JSON array for several. */
+const anyOf = (column: Column, values: readonly string[]) => (values.length === 1 ? eq(column, values[0]!) : inIds(column, [...values]));
+
+/**
+ * The one rule for finding a workspace's events by order reference or tracking number, on
+ * events_workspace_order_key (src/db/tables/events.ts); every reader takes it with eventsFrom:
+ * - reference R: `order_key = 'order:R'` — an event has an order reference exactly when its
+ *   order key is `order:<reference>` (src/orders/identity.ts, orderKeyOf);
+ * - tracking number X: the order keys `tracking_numbers` lists for X, and of their events
+ *   those with X (an order's shipments may have other numbers).
+ * `match: "all"` (list filters) wants both kinds when both are given, `"any"` (an order's
+ * timeline) either. Undefined when `by` has neither. The events must also be of `workspaceId`.
+ */
+export function eventsOf(workspaceId: string, by: OrderLookup, match: "all" | "any"): SQL | undefined {
+  const refs = by.orders?.filter(Boolean) ?? [];
+  const numbers = by.trackingNumbers?.filter(Boolean) ?? [];
+  const ofOrders = refs.length ? anyOf(events.orderKey, refs.map(orderKeyOfReference)) : undefined;
+  const ofNumbers = numbers.length
+    ? and(sql`${events.orderKey} in (${orderKeysOfTrackingNumbers(workspaceId, numbers)})`, anyOf(events.trackingNumber, numbers))
+    : undefined;
+  return match === "all" ? and(ofOrders, ofNumbers) : or(ofOrders, ofNumbers);
+}
+
+/**
+ * `events` as a FROM, through events_workspace_order_key when `by` looks up orders: with an
+ * `IN` over order keys that index cannot give the list's order, and SQLite then prefers walking
+ * the whole workspace on events_workspace_created, which needs no sort. An order's events are
+ * few; sorting them is cheap, walking a workspace is not.
+ */
+export function eventsFrom(by: OrderLookup): SQL {
+  const lookup = !!(by.orders?.some(Boolean) || by.trackingNumbers?.some(Boolean));
+  return lookup ? sql`${events} INDEXED BY events_workspace_order_key` : sql`${events}`;
+}
+
+type ValueOf<C extends Column> = C["_"]["notNull"] extends true ? C["_"]["data"] : C["_"]["data"] | null;
+
+/** `columns` as SQL decoded as the columns are: drizzle will not select a Column from an SQL FROM (eventsFrom), not knowing its table is there. */
+function selectable<T extends Record<string, Column>>(columns: T): { [K in keyof T]: SQL<ValueOf<T[K]>> } {
+  return Object.fromEntries(Object.entries(columns).map(([k, c]) => [k, sql`${c}`.mapWith(c)])) as { [K in keyof T]: SQL<ValueOf<T[K]>> };
+}
+
 /** Up to `limit` of a workspace's events matching `filter` from the keyset position `from` (created_at, id), in its direction. */
 export function selectEvents(db: Db, workspaceId: string, filter: EventFilter, from: Keyset, limit: number): Promise<EventSummary[]> {
   const k = keyset(events.createdAt, events.id, from);
+  const lookup: OrderLookup = { orders: filter.order ? [filter.order] : [], trackingNumbers: filter.trackingNumber ? [filter.trackingNumber] : [] };
   return db
-    .select(summaryColumns)
-    .from(events)
+    .select(selectable(summaryColumns))
+    .from(eventsFrom(lookup))
     .where(
       and(
         eq(events.workspaceId, workspaceId),
         typeMatches(events.type, filter.types),
         oneOf(events.sourceId, filter.sources),
-        filter.order ? eq(events.orderReference, filter.order) : undefined,
-        filter.trackingNumber ? eq(events.trackingNumber, filter.trackingNumber) : undefined,
+        eventsOf(workspaceId, lookup, "all"),
         filter.since !== undefined ? gte(events.createdAt, filter.since) : undefined,
         filter.until !== undefined ? lt(events.createdAt, filter.until) : undefined,
         filter.deliveryStatuses?.length ? eventHasDeliveryIn(db, events.id, filter.deliveryStatuses) : undefined,
@@ -133,20 +187,20 @@ export const ORDER_TIMELINE_LIMIT = 500;
 /**
  * A workspace's events of an order: those with one of the order `references` or one of the
  * `trackingNumbers` (a carrier's tracking event often carries only the tracking number), in
- * arrival order — which within an order key is `sequence` order. Both columns are indexed with the workspace.
+ * arrival order — which within an order key is `sequence` order (eventsOf, "any").
  */
 export function selectOrderEvents(
   db: Db,
   workspaceId: string,
   by: { references: string[]; trackingNumbers: string[] },
 ): Promise<EventRow[]> {
-  const refs = by.references.length ? inIds(events.orderReference, by.references) : undefined;
-  const tns = by.trackingNumbers.length ? inIds(events.trackingNumber, by.trackingNumbers) : undefined;
-  if (!refs && !tns) return Promise.resolve([]);
+  const lookup: OrderLookup = { orders: by.references, trackingNumbers: by.trackingNumbers };
+  const where = eventsOf(workspaceId, lookup, "any");
+  if (!where) return Promise.resolve([]);
   return db
-    .select()
-    .from(events)
-    .where(and(eq(events.workspaceId, workspaceId), or(refs, tns)))
+    .select(selectable(getTableColumns(events)))
+    .from(eventsFrom(lookup))
+    .where(and(eq(events.workspaceId, workspaceId), where))
     .orderBy(asc(events.createdAt), asc(events.sequence), asc(events.id))
     .limit(ORDER_TIMELINE_LIMIT);
 }
@@ -161,17 +215,19 @@ export function eventQuery(db: Db, workspaceId: string, id: string) {
 
 /**
  * Deletes up to `limit` of a workspace's events received before `cutoff` that no delivery
- * refers to any more, with their payloads, in one batch (the payloads first: the ids come
- * from the same select); how many events went (retention).
+ * refers to any more, with their payloads and the tracking-number pairs no other event has,
+ * in one batch (the events last: the ids come from the same select); how many events went (retention).
  */
 export async function purgeEvents(db: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<number> {
   const doomed = `SELECT e.id FROM events e
           WHERE e.workspace_id = ?1 AND e.created_at < ?2
             AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
           ORDER BY e.created_at, e.id LIMIT ?3`;
-  // Most events have no payload row (theirs is inline): the first delete then writes nothing.
-  const [, removed] = await db.batch([
+  // Most events have no payload row (theirs is inline), and a tracking-number pair goes only
+  // with the last event that has it: those deletes mostly write nothing.
+  const [, , removed] = await db.batch([
     db.prepare(`DELETE FROM event_payloads WHERE event_id IN (${doomed})`).bind(workspaceId, cutoff, limit),
+    deleteTrackingNumbersOfStatement(db, doomed, [workspaceId, cutoff, limit]),
     db.prepare(`DELETE FROM events WHERE id IN (${doomed})`).bind(workspaceId, cutoff, limit),
   ]);
   return removed!.meta.changes;

@@ -73,8 +73,10 @@ export async function commitEvents(env: Env, input: CommitInput): Promise<Commit
       dedupeKey: `${source.id}:${dedupeKey}`,
       type: ev.type,
       livemode: ev.livemode,
-      orderReference: ev.order?.reference ?? null,
-      trackingNumber: ev.shipment?.tracking_number ?? null,
+      // As orderKeyOf reads them: an empty reference or number is none (so a stored reference
+      // always comes with its `order:` key, and a stored tracking number with a key).
+      orderReference: ev.order?.reference || null,
+      trackingNumber: ev.shipment?.tracking_number || null,
       occurredAt: Number.isNaN(occurredAt) ? createdAt : occurredAt,
       createdAt,
       canonical,

@@ -19,10 +19,18 @@ export async function dedupeKeyOf(event: { provider_event_id?: string; dedupe_ba
 
 export function orderKeyOf(event: { order?: Order; shipment?: Shipment }): string | null {
   const reference = event.order?.reference;
-  if (reference) return `order:${reference}`;
+  if (reference) return orderKeyOfReference(reference);
   const tracking = event.shipment?.tracking_number;
   if (tracking) return `tracking:${event.shipment?.carrier ?? ""}:${tracking}`;
   return null;
+}
+
+/**
+ * The order key of every event with this (non-empty) order reference: why `?order=` can read
+ * events by their order key (src/db/events.ts, eventsOf).
+ */
+export function orderKeyOfReference(reference: string): string {
+  return `order:${reference}`;
 }
 
 /**

@@ -248,7 +248,8 @@ export class Outbox {
   private async statements(events: EventRow[], logs: IngestLogEntry[], routing: WorkspaceRouting | undefined) {
     const db = this.env.DB;
     const { deliveries, messages } = routing ? await fanOut(events, routing, Date.now()) : { deliveries: [], messages: [] };
-    // A payload too large to ride in its events row goes to event_payloads (src/db/events.ts decides).
+    // A payload too large to ride in its events row goes to event_payloads (src/db/events.ts decides);
+    // the events' new (tracking number, order key) pairs ride with their insert.
     const payloads = events.flatMap((e) => (e.raw !== null ? [{ eventId: e.id, workspaceId: e.workspaceId, raw: e.raw }] : []));
     return {
       statements: [

@@ -45,14 +45,15 @@ function rowsByTable(): Record<string, number> {
 
 describe("rows written per event in D1", () => {
   it(
-    "one event, one destination, first attempt succeeds: events 4 + ingest_log 1 + deliveries 7 (insert 5, claim 1, finish 1) + attempts 0 + event_payloads 0 = 12",
+    "one event, one destination, first attempt succeeds: events 3 + tracking_numbers 1 + ingest_log 1 + deliveries 7 (insert 5, claim 1, finish 1) + attempts 0 + event_payloads 0 = 12",
     async () => {
       const { key, source } = await atoshipWorkspace("rows-written");
       const endpoint = await mockEndpoint();
       await createDestination(key, { url: endpoint.url });
 
       counting = true;
-      // An event with an order reference and a tracking number: both partial indexes take an entry.
+      // An event with an order reference and a tracking number: one order-key entry serves both,
+      // and its (tracking number, order key) pair is new.
       const res = await postAtoship(source, atoshipEvent({ data: { order_id: "ord_rows", tracking_number: "1Z_ROWS" } }));
       expect(res.status).toBe(200);
       await eventually(async () => {
@@ -63,8 +64,11 @@ describe("rows written per event in D1", () => {
 
       expect(await endpoint.requests()).toHaveLength(1);
       expect(rowsByTable()).toEqual({
-        // the row (WITHOUT ROWID: no autoindex) + workspace_created + workspace_order + workspace_tracking
-        events: 4,
+        // the row (WITHOUT ROWID: no autoindex) + workspace_created + workspace_order_key (before:
+        // workspace_order and workspace_tracking, 4)
+        events: 3,
+        // the new pair (WITHOUT ROWID: the key is the table); the shipment's next events write none
+        tracking_numbers: 1,
         // the row alone: keyed (workspace_id, at, id), the log's own order, so no index (migrations/0011)
         ingest_log: 1,
         // insert: the row + workspace_created + event + destination_created + open (5); the

@@ -112,10 +112,10 @@ describe("the outbox: ACK on the object's durable write, D1 and the queue fed in
     expect(await storedEvents(ids)).toEqual([...ids].sort());
     const counts = counter.snapshot().order_do;
     // The routing read (this outbox holds none yet: two reads in one batch), then the write:
-    // the config guard, events (small payloads ride in their rows), ingest log; no deliveries
-    // (no destination) and no payload rows.
+    // the config guard, events (small payloads ride in their rows), their tracking-number pairs,
+    // ingest log; no deliveries (no destination) and no payload rows.
     expect(counts.d1RoundTrips).toBe(2);
-    expect(counts.d1Statements).toBe(2 + 3);
+    expect(counts.d1Statements).toBe(2 + 4);
   });
 
   it("a stale routing never lands: a destination added after the ingest cache was warmed gets its delivery", async () => {

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** What arrived: canonical events and the providers' payloads. */
 
@@ -31,27 +31,49 @@ export const events = sqliteTable(
   /*
    * Rows written per event: 1 (the table, WITHOUT ROWID since migrations/0004: no rowid, no
    * autoindex of the text key) + 1 per index entry, so every index here is paid on every event.
-   *   events_workspace_created  GET /v1/events and the console (newest first, keyset on created_at,
-   *                             id), the since/until filters, retention's purge, counts since; the
-   *                             type, source and delivery-status filters read this workspace range and
-   *                             filter rows (a list page stops at its limit), so they have no index of their own.
-   *   events_workspace_order    ?order= and the orders views: a needle in a large workspace. Partial
-   *   events_workspace_tracking ?tracking_number=: the same. Partial on NOT NULL: an event without one
-   *                             (relay events, tracking-only updates) pays no entry; `col = ?` implies
-   *                             NOT NULL, so SQLite uses them for the equality filters. They end
-   *                             in (created_at, id) so they also give the list's order: without it
-   *                             SQLite picked events_workspace_created (no sort) and never used them.
+   *   events_workspace_created    GET /v1/events and the console (newest first, keyset on created_at,
+   *                               id), the since/until filters, retention's purge, counts since; the
+   *                               type, source and delivery-status filters read this workspace range and
+   *                               filter rows (a list page stops at its limit), so they have no index of their own.
+   *   events_workspace_order_key  ?order= and ?tracking_number= (events, deliveries) and the orders
+   *                               views: a needle in a large workspace. One entry serves both: the
+   *                               order key is `order:<reference>` whenever there is a reference
+   *                               (src/orders/identity.ts), so `?order=R` is `order_key = 'order:R'`,
+   *                               and a tracking number leads to its order keys through
+   *                               `tracking_numbers` (src/db/events.ts, eventsOf). Partial on NOT NULL:
+   *                               an event with neither (relay events, tests) pays no entry; `col = ?`
+   *                               implies NOT NULL, so SQLite uses it for the equality filters. It ends
+   *                               in (created_at, id) so it also gives the list's order: without it
+   *                               SQLite picked events_workspace_created (no sort) and never used it.
+   * So 1 + 2 rows per event with an order or a tracking number, + 1 `tracking_numbers` row the
+   * first time a (tracking number, order key) pair is seen: a shipment's many tracking updates pay it once.
    * Dropped (migrations/0004): events_workspace_type, events_source_created (see above).
+   * Dropped (migrations/0011): events_workspace_order, events_workspace_tracking (2 entries per
+   * shipping event where events_workspace_order_key takes 1).
    */
   (t) => [
     index("events_workspace_created").on(t.workspaceId, t.createdAt, t.id),
-    index("events_workspace_order")
-      .on(t.workspaceId, t.orderReference, t.createdAt, t.id)
-      .where(sql`${t.orderReference} IS NOT NULL`),
-    index("events_workspace_tracking")
-      .on(t.workspaceId, t.trackingNumber, t.createdAt, t.id)
-      .where(sql`${t.trackingNumber} IS NOT NULL`),
+    index("events_workspace_order_key")
+      .on(t.workspaceId, t.orderKey, t.createdAt, t.id)
+      .where(sql`${t.orderKey} IS NOT NULL`),
   ],
+);
+
+/**
+ * Which order keys carry a tracking number (src/db/tracking-numbers.ts): `?tracking_number=X`
+ * reads the events of these keys that have X, on events_workspace_order_key. Written with the
+ * events (src/db/events.ts), once per pair: the key is the table (WITHOUT ROWID, hand-written in
+ * migrations/0011), 1 row written per new pair, none for a pair already there. Retention drops
+ * a pair once no event has it.
+ */
+export const trackingNumbers = sqliteTable(
+  "tracking_numbers",
+  {
+    workspaceId: text("workspace_id").notNull(),
+    trackingNumber: text("tracking_number").notNull(),
+    orderKey: text("order_key").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.workspaceId, t.trackingNumber, t.orderKey] })],
 );
 
 /**
