@@ -4,7 +4,8 @@ import type { Attempt } from "../db/attempts";
 import { dbOf } from "../db/client";
 import type { Delivery } from "../db/deliveries";
 import { openDestination } from "../db/destinations";
-import { renderBody } from "../delivery/body";
+import { bodyFor } from "../delivery/body";
+import { TransformError } from "../delivery/transform";
 import { getEventDetail, parseRaw, type EventDelivery } from "../events/log";
 import { notFound } from "../lib/errors";
 import { Badge, CsrfField, Flash, pretty, render, Time } from "./layout";
@@ -105,11 +106,16 @@ const DeliveryView: FC<{
   );
 };
 
-/** What the destination receives for this event, as the consumer renders it (format, include_raw). */
-function deliveredBody(event: { body: string; raw: string }, dest: DestinationRow | undefined): string {
+/**
+ * What the destination receives for this event, as the consumer renders it: format, include_raw
+ * and the destination's transform (`bodyFor`). A transform that yields no body says why.
+ */
+async function deliveredBody(event: { type: string; body: string; raw: string }, dest: DestinationRow | undefined): Promise<string> {
+  if (!dest) return pretty(JSON.parse(event.body));
   try {
-    return pretty(JSON.parse(renderBody(dest?.format ?? "v1", event, dest?.includeRaw ?? false)));
-  } catch {
+    return pretty(JSON.parse(await bodyFor(dest, event)));
+  } catch (err) {
+    if (err instanceof TransformError) return `(the transform yields no body: ${err.message})`;
     return pretty(JSON.parse(event.body));
   }
 }
@@ -137,7 +143,7 @@ export function registerEventDetailPage(app: Hono<DashboardEnv>) {
       detail.deliveries.map(async (d) => {
         const dest = dests.get(d.destinationId);
         const opened = dest ? await openDestination(c.get("keyring"), dest).catch(() => undefined) : undefined;
-        return { d, dest, headerNames: Object.keys(opened?.headers ?? {}), authType: opened?.auth?.type ?? null, body: deliveredBody(e, dest) };
+        return { d, dest, headerNames: Object.keys(opened?.headers ?? {}), authType: opened?.auth?.type ?? null, body: await deliveredBody(e, dest) };
       }),
     );
     // While an attempt is about to happen (a resend, a short retry), the page refreshes itself

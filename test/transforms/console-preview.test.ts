@@ -28,3 +28,20 @@ describe("console: transform preview", () => {
     expect(textOf(missing.text)).toContain("event not found");
   });
 });
+
+describe("console: an event's page shows the body a transforming destination receives", () => {
+  it("renders the transformed body, not the canonical event", async () => {
+    const r = await rig({ transform: '{"t": type, "order": data.order.reference}' });
+    const eventId = await sendEvent(r, { label: "lbl_console_body" });
+    const cookie = await signIn(r.key);
+    const res = await page(`/dashboard/events/${eventId}`, cookie);
+    expect(res.status).toBe(200);
+    const received = textOf(res.text.slice(res.text.indexOf("Request body (what the endpoint receives)")));
+    expect(received).toContain('"t": "label.created"');
+    // The canonical event's own fields are not what this endpoint receives.
+    expect(received.slice(0, received.indexOf("}"))).not.toContain(`"id": "${eventId}"`);
+    // What the endpoint did receive is the same body.
+    const [sent] = await r.endpoint.requests();
+    expect(JSON.parse(sent!.body)).toMatchObject({ t: "label.created" });
+  });
+});
