@@ -2,6 +2,7 @@ import { and, asc, count, eq, getTableColumns, gte, lt, or, sql } from "drizzle-
 import type { Db } from "./client";
 import { inIds, keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";
+import { ofEventSql } from "./deliveries-of-event";
 import { eventHasDeliveryIn } from "./deliveries-reads";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { eventPayloads, events, type DeliveryStatus } from "./schema";
@@ -167,7 +168,7 @@ export function eventQuery(db: Db, workspaceId: string, id: string) {
 export async function purgeEvents(db: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<number> {
   const doomed = `SELECT e.id FROM events e
           WHERE e.workspace_id = ?1 AND e.created_at < ?2
-            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+            AND NOT EXISTS (SELECT 1 FROM deliveries WHERE ${ofEventSql("e.id")})
           ORDER BY e.created_at, e.id LIMIT ?3`;
   // Most events have no payload row (theirs is inline): the first delete then writes nothing.
   const [, removed] = await db.batch([
