@@ -1,9 +1,10 @@
-import { and, asc, count, eq, exists, gte, isNotNull, lt, sql, type SQL, type SQLWrapper } from "drizzle-orm";
+import { and, asc, count, eq, exists, getTableColumns, gte, isNotNull, lt, sql, type Column, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
+import { ofEvent } from "./deliveries-of-event";
 import { deliveries, events } from "./schema";
-import { eventsFrom, eventsOf } from "./events";
-import { inIds, keyset, oneOf, typeMatches } from "./where";
+import { eventsFrom, eventsOf } from "./event-lookups";
+import { inIds, keyset, oneOf, typeMatches, unindexed } from "./where";
 import type { Keyset } from "../lib/pagination";
 
 /** The management API's and the console's reads of `deliveries` (src/db/deliveries.ts holds its state machine). */
@@ -26,21 +27,29 @@ export interface DeliveryFilter {
   until?: number;
 }
 
-/** The filter's condition (the list and the bulk resend select by the same). */
+/**
+ * The filter's condition (the list and the bulk resend select by the same). With an event, its
+ * few deliveries are read by key (ofEvent) and every other column only filters them.
+ */
 export function deliveryFilterWhere(workspaceId: string, f: DeliveryFilter) {
+  const c = (column: Column): SQLWrapper => (f.eventId ? unindexed(column) : column);
   return and(
-    eq(deliveries.workspaceId, workspaceId),
-    f.destinationIds ? inIds(deliveries.destinationId, f.destinationIds) : undefined,
-    f.eventId ? eq(deliveries.eventId, f.eventId) : undefined,
+    eq(c(deliveries.workspaceId), workspaceId),
+    f.destinationIds ? inIds(c(deliveries.destinationId), f.destinationIds) : undefined,
+    f.eventId ? ofEvent(f.eventId) : undefined,
     typeMatches(deliveries.eventType, f.eventTypes),
-    oneOf(deliveries.status, f.statuses),
+    oneOf(c(deliveries.status), f.statuses),
     f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
     f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
     ofEvents(workspaceId, f),
   );
 }
 
-/** `event_id IN (the workspace's events matching the event-side filters)`; none when there are none. */
+/**
+ * `event_id IN (the workspace's events matching the event-side filters)`; none when there are
+ * none. A filter of the rows walked (the workspace's, newest first), not a way in: read by
+ * event, a source's deliveries could be most of them, all read before the first page is sorted.
+ */
 function ofEvents(workspaceId: string, f: DeliveryFilter): SQL | undefined {
   const lookup = { orders: f.orders, trackingNumbers: f.trackingNumbers };
   const where = [oneOf(events.sourceId, f.sources), eventsOf(workspaceId, lookup, "all")].filter(Boolean);
@@ -86,11 +95,12 @@ export function deliveryCountsByDestination(db: Db, destinationIds: string[]) {
 }
 
 /** Delivery counts per event and status, for the console's event tables. */
-export async function deliveryCountsByEvent(db: Db, workspaceId: string, eventIds: string[]) {
+export function deliveryCountsByEvent(db: Db, workspaceId: string, eventIds: string[]) {
   return db
     .select({ eventId: deliveries.eventId, status: deliveries.status, n: count() })
-    .from(deliveries)
-    .where(and(eq(deliveries.workspaceId, workspaceId), inIds(deliveries.eventId, eventIds)))
+    .from(eventIdList(eventIds))
+    .crossJoin(deliveries)
+    .where(and(ofEvent(LISTED_EVENT_ID), eq(unindexed(deliveries.workspaceId), workspaceId)))
     .groupBy(deliveries.eventId, deliveries.status);
 }
 
@@ -111,7 +121,7 @@ export function eventHasDeliveryIn(db: Db, eventId: SQLWrapper, statuses: Delive
     db
       .select({ id: deliveries.id })
       .from(deliveries)
-      .where(and(eq(deliveries.eventId, eventId), oneOf(deliveries.status, statuses))),
+      .where(and(ofEvent(eventId), oneOf(unindexed(deliveries.status), statuses))),
   );
 }
 
@@ -120,13 +130,13 @@ export function eventDeliveriesQuery(db: Db, workspaceId: string, eventId: strin
   return db
     .select()
     .from(deliveries)
-    .where(and(eq(deliveries.workspaceId, workspaceId), eq(deliveries.eventId, eventId)))
+    .where(and(eq(unindexed(deliveries.workspaceId), workspaceId), ofEvent(eventId)))
     .orderBy(asc(deliveries.createdAt), asc(deliveries.id));
 }
 
 /** The ids of an event's deliveries, as a subquery. */
 export function eventDeliveryIds(db: Db, eventId: string) {
-  return db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.eventId, eventId));
+  return db.select({ id: deliveries.id }).from(deliveries).where(ofEvent(eventId));
 }
 
 // ---------------------------------------------------------------- first attempts (src/db/attempts.ts shows them as attempts)
@@ -149,10 +159,24 @@ export function firstSuccessesOfDestinations(db: Db, destinationIds: string[]) {
 
 /** Every delivery of some events of a workspace, oldest first (an order's timeline). */
 export async function deliveriesOfEvents(db: Db, workspaceId: string, eventIds: string[]): Promise<Delivery[]> {
-  if (eventIds.length === 0) return [];
+  return eventIds.length === 0 ? [] : deliveriesOfEventsQuery(db, workspaceId, eventIds);
+}
+
+export function deliveriesOfEventsQuery(db: Db, workspaceId: string, eventIds: string[]) {
   return db
-    .select()
-    .from(deliveries)
-    .where(and(eq(deliveries.workspaceId, workspaceId), inIds(deliveries.eventId, eventIds)))
+    .select(getTableColumns(deliveries))
+    .from(eventIdList(eventIds))
+    .crossJoin(deliveries)
+    .where(and(ofEvent(LISTED_EVENT_ID), eq(unindexed(deliveries.workspaceId), workspaceId)))
     .orderBy(asc(deliveries.createdAt), asc(deliveries.id));
 }
+
+/**
+ * Event ids as a bound JSON array (D1 binds at most 100 parameters), for a query that walks
+ * them first (a CROSS JOIN keeps that order) and reads each one's deliveries by ofEvent: one
+ * statement, each event a primary-key range (and a legacy index lookup).
+ */
+function eventIdList(eventIds: string[]): SQL {
+  return sql`json_each(${JSON.stringify(eventIds)}) as listed`;
+}
+const LISTED_EVENT_ID = sql`listed.value`;

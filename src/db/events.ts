@@ -2,11 +2,12 @@ import { and, asc, count, eq, getTableColumns, gte, lt, or, sql, type Column, ty
 import type { Db } from "./client";
 import { inIds, keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";
-import { orderKeyOfReference } from "../orders/identity";
+import { ofEventSql } from "./deliveries-of-event";
 import { eventHasDeliveryIn } from "./deliveries-reads";
 import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { eventPayloads, events, type DeliveryStatus } from "./schema";
-import { deleteTrackingNumbersOfStatement, insertTrackingNumbersStatements, orderKeysOfTrackingNumbers } from "./tracking-numbers";
+import { deleteTrackingNumbersOfStatement, insertTrackingNumbersStatements } from "./tracking-numbers";
+import { eventsFrom, eventsOf, type OrderLookup } from "./event-lookups";
 
 /**
  * An `events` row; the group commit writes it whole. Its `raw` is the provider's payload as
@@ -111,46 +112,6 @@ const summaryColumns = {
 };
 export type EventSummary = Pick<EventRow, keyof typeof summaryColumns>;
 
-/** Order references and tracking numbers to find events by (eventsOf). */
-export interface OrderLookup {
-  orders?: readonly string[] | undefined;
-  trackingNumbers?: readonly string[] | undefined;
-}
-
-/** `column = value`, or `IN` one bound JSON array for several. */
-const anyOf = (column: Column, values: readonly string[]) => (values.length === 1 ? eq(column, values[0]!) : inIds(column, [...values]));
-
-/**
- * The one rule for finding a workspace's events by order reference or tracking number, on
- * events_workspace_order_key (src/db/tables/events.ts); every reader takes it with eventsFrom:
- * - reference R: `order_key = 'order:R'` — an event has an order reference exactly when its
- *   order key is `order:<reference>` (src/orders/identity.ts, orderKeyOf);
- * - tracking number X: the order keys `tracking_numbers` lists for X, and of their events
- *   those with X (an order's shipments may have other numbers).
- * `match: "all"` (list filters) wants both kinds when both are given, `"any"` (an order's
- * timeline) either. Undefined when `by` has neither. The events must also be of `workspaceId`.
- */
-export function eventsOf(workspaceId: string, by: OrderLookup, match: "all" | "any"): SQL | undefined {
-  const refs = by.orders?.filter(Boolean) ?? [];
-  const numbers = by.trackingNumbers?.filter(Boolean) ?? [];
-  const ofOrders = refs.length ? anyOf(events.orderKey, refs.map(orderKeyOfReference)) : undefined;
-  const ofNumbers = numbers.length
-    ? and(sql`${events.orderKey} in (${orderKeysOfTrackingNumbers(workspaceId, numbers)})`, anyOf(events.trackingNumber, numbers))
-    : undefined;
-  return match === "all" ? and(ofOrders, ofNumbers) : or(ofOrders, ofNumbers);
-}
-
-/**
- * `events` as a FROM, through events_workspace_order_key when `by` looks up orders: with an
- * `IN` over order keys that index cannot give the list's order, and SQLite then prefers walking
- * the whole workspace on events_workspace_created, which needs no sort. An order's events are
- * few; sorting them is cheap, walking a workspace is not.
- */
-export function eventsFrom(by: OrderLookup): SQL {
-  const lookup = !!(by.orders?.some(Boolean) || by.trackingNumbers?.some(Boolean));
-  return lookup ? sql`${events} INDEXED BY events_workspace_order_key` : sql`${events}`;
-}
-
 type ValueOf<C extends Column> = C["_"]["notNull"] extends true ? C["_"]["data"] : C["_"]["data"] | null;
 
 /** `columns` as SQL decoded as the columns are: drizzle will not select a Column from an SQL FROM (eventsFrom), not knowing its table is there. */
@@ -221,7 +182,7 @@ export function eventQuery(db: Db, workspaceId: string, id: string) {
 export async function purgeEvents(db: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<number> {
   const doomed = `SELECT e.id FROM events e
           WHERE e.workspace_id = ?1 AND e.created_at < ?2
-            AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
+            AND NOT EXISTS (SELECT 1 FROM deliveries WHERE ${ofEventSql("e.id")})
           ORDER BY e.created_at, e.id LIMIT ?3`;
   // Most events have no payload row (theirs is inline), and a tracking-number pair goes only
   // with the last event that has it: those deletes mostly write nothing.

@@ -5,7 +5,7 @@ import { inIds } from "./where";
 
 /**
  * `tracking_numbers`: which order keys carry a tracking number, so `?tracking_number=` reads
- * events on events_workspace_order_key (src/db/events.ts, eventsOf) instead of an index of
+ * events on events_workspace_order_key (src/db/event-lookups.ts, eventsOf) instead of an index of
  * its own that every shipping event would pay. Written with the events, once per pair.
  */
 

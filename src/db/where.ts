@@ -1,9 +1,18 @@
-import { and, asc, desc, eq, gt, inArray, like, lt, or, sql, type Column, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, inArray, like, lt, or, sql, type Column, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Keyset } from "../lib/pagination";
 
 /** `column IN (ids)` as one bound JSON array: D1 binds at most 100 parameters per statement. */
-export function inIds(column: Column, ids: string[]): SQL {
+export function inIds(column: SQLWrapper, ids: string[]): SQL {
   return sql`${column} in (select value from json_each(${JSON.stringify(ids)}))`;
+}
+
+/**
+ * The column with SQLite's unary `+`: the same value, but no index on it serves the query. Without
+ * statistics the planner takes an equality on any indexed column for ~10 rows and would rather
+ * walk a workspace's rows than a key range it cannot size (an event's deliveries).
+ */
+export function unindexed(column: Column): SQL {
+  return sql`+${column}`;
 }
 
 /** Keyset condition for newest-first pages: rows strictly after the cursor `(at, id)`; none without one. */
@@ -23,7 +32,7 @@ export function keyset(createdAt: Column, id: Column, k: Keyset | undefined): { 
 }
 
 /** `column` is one of `values` (one value: plain equality, so an index on it serves); none when the list is empty or unset. */
-export function oneOf(column: Column, values: readonly string[] | undefined): SQL | undefined {
+export function oneOf(column: SQLWrapper, values: readonly string[] | undefined): SQL | undefined {
   if (!values || values.length === 0) return undefined;
   return values.length === 1 ? eq(column, values[0]!) : inArray(column, [...values]);
 }

@@ -1,5 +1,6 @@
 import type { CanonicalEvent } from "../events/canonical";
 import { allowInsecureDestinations } from "../lib/config";
+import { deliveryIdOf } from "../events/ids";
 import { newId } from "../lib/ids";
 import { bodyFor, transformFailure } from "./body";
 import { mtlsFetcher } from "./mtls";
@@ -45,7 +46,8 @@ export async function sendTestPing(
 ): Promise<{ outcome: AttemptOutcome; payload: unknown; deliveryId: string; event: CanonicalEvent; at: number }> {
   const at = Date.now();
   const event = testPingEvent(target.id, at);
-  const deliveryId = newId("dlv");
+  // Derived like any delivery's (its id begins with the event's), so the logged test is found as its event's.
+  const deliveryId = await deliveryIdOf(event.id, target.id);
   let body: string;
   try {
     body = await bodyFor({ format: "v1", includeRaw: false, transform: target.transform }, { type: event.type, body: JSON.stringify(event), raw: "" });

@@ -2,10 +2,11 @@ import { base32Number, toBase32 } from "./encoding";
 
 /**
  * Ids are a type prefix and 26 base32 characters: 10 of time (ms, so ids sort by creation)
- * and 16 of randomness. Event ids are the exception: derived from the dedupe key
- * (src/orders/identity.ts) so a provider event always maps to the same id.
+ * and 16 of randomness. Event and delivery ids are the exceptions (src/events/ids.ts): derived
+ * from the dedupe key, so a provider event always maps to the same id, and from (event,
+ * destination), beginning with the event's 26 characters.
  */
-export type IdPrefix = "ws" | "key" | "src" | "dst" | "dlv" | "att" | "ilg" | "rpl" | "pwh" | "dlq" | "evt" | "rcl" | "pft";
+export type IdPrefix = "ws" | "key" | "src" | "dst" | "att" | "ilg" | "rpl" | "pwh" | "dlq" | "evt" | "rcl" | "pft";
 
 export function newId(prefix: IdPrefix, now = Date.now()): string {
   const time = new Uint8Array(6);

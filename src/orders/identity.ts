@@ -1,4 +1,5 @@
 import type { Order, Shipment } from "../events/canonical";
+import { orderKeyOfReference } from "../events/ids";
 import { sha256Hex } from "../lib/crypto";
 import { stableStringify } from "../lib/stable-json";
 
@@ -23,14 +24,6 @@ export function orderKeyOf(event: { order?: Order; shipment?: Shipment }): strin
   const tracking = event.shipment?.tracking_number;
   if (tracking) return `tracking:${event.shipment?.carrier ?? ""}:${tracking}`;
   return null;
-}
-
-/**
- * The order key of every event with this (non-empty) order reference: why `?order=` can read
- * events by their order key (src/db/events.ts, eventsOf).
- */
-export function orderKeyOfReference(reference: string): string {
-  return `order:${reference}`;
 }
 
 /**

@@ -1,10 +1,17 @@
 import { sql } from "drizzle-orm";
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import type { SQLWrapper } from "drizzle-orm";
 
 /** What is sent: deliveries (their state machine is src/db/deliveries.ts) and their attempts. */
 
 export const DELIVERY_STATUSES = ["pending", "retrying", "succeeded", "failed"] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/**
+ * A delivery id of before ids began with their event's (src/events/ids.ts): 30 characters. The
+ * legacy index's WHERE, and the same text in src/db/deliveries-of-event.ts so SQLite uses it.
+ */
+export const legacyDeliveryId = (id: SQLWrapper) => sql`length(${id}) = 30`;
 
 export const deliveries = sqliteTable(
   "deliveries",
@@ -50,14 +57,18 @@ export const deliveries = sqliteTable(
     firstResponseBody: text("first_response_body"),
   },
   /*
-   * Rows written: insert 1 (WITHOUT ROWID) + 4 entries; the claim's lease 1; a finish 1 (its
+   * Rows written: insert 1 (WITHOUT ROWID) + 3 entries; the claim's lease 1; a finish 1 (its
    * open entry is deleted, which D1 does not report as a row written). Only the open index holds
    * `status`, and only through its WHERE, so a finish re-inserts no entry, and a lease, an enqueue
    * or a retry's new next_attempt_at touch no index (test/db/rows-written.test.ts counts them).
    *   deliveries_workspace_created  GET /v1/deliveries, the console, counts since, retention's
    *                                 expired walk; the event-type/status filters filter that range.
-   *   deliveries_event              an event's deliveries (detail, ?delivery_status= EXISTS),
-   *                                 retention's "no delivery refers to it", claim/attempt joins.
+   *   deliveries_event_legacy       partial, only rows whose id is 30 characters (written before
+   *                                 ids began with their event's): an event's deliveries are
+   *                                 otherwise a range of the primary key (detail, ?event=,
+   *                                 ?delivery_status= EXISTS, retention's "no delivery refers to
+   *                                 it", the console's counts: src/db/deliveries-of-event.ts),
+   *                                 so a new row takes no entry here.
    *   deliveries_destination_created  a destination's counts and stats, ?destination_id=, replay
    *                                 sets (status and completed_at filter the destination's range).
    *   deliveries_open               partial, open deliveries only: per-order ordering (earlier open
@@ -67,11 +78,12 @@ export const deliveries = sqliteTable(
    *   deliveries_replay             partial, only while a replay's attempt is in flight.
    * Dropped (migrations/0004): deliveries_destination_status (status in a full index: rewritten
    * on every finish) → deliveries_destination_created; deliveries_status_next (the sweep) and
-   * deliveries_destination_order (ordering, drain) → deliveries_open.
+   * deliveries_destination_order (ordering, drain) → deliveries_open. Dropped (migrations/0011):
+   * deliveries_event (an entry per delivery) → the id's key range and deliveries_event_legacy.
    */
   (t) => [
     index("deliveries_workspace_created").on(t.workspaceId, t.createdAt, t.id),
-    index("deliveries_event").on(t.eventId),
+    index("deliveries_event_legacy").on(t.eventId).where(legacyDeliveryId(t.id)),
     index("deliveries_destination_created").on(t.destinationId, t.createdAt),
     index("deliveries_open")
       .on(t.destinationId, t.orderKey, t.sequence)

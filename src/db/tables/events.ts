@@ -40,7 +40,7 @@ export const events = sqliteTable(
    *                               order key is `order:<reference>` whenever there is a reference
    *                               (src/orders/identity.ts), so `?order=R` is `order_key = 'order:R'`,
    *                               and a tracking number leads to its order keys through
-   *                               `tracking_numbers` (src/db/events.ts, eventsOf). Partial on NOT NULL:
+   *                               `tracking_numbers` (src/db/event-lookups.ts, eventsOf). Partial on NOT NULL:
    *                               an event with neither (relay events, tests) pays no entry; `col = ?`
    *                               implies NOT NULL, so SQLite uses it for the equality filters. It ends
    *                               in (created_at, id) so it also gives the list's order: without it
