@@ -1,6 +1,6 @@
 import { and, asc, count, eq, getTableColumns, gte, lt, or, sql, type Column, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
-import { inIds, keyset, oneOf, typeMatches } from "./where";
+import { keyset, oneOf, typeMatches } from "./where";
 import type { Keyset } from "../lib/pagination";
 import { ofEventSql } from "./deliveries-of-event";
 import { eventHasDeliveryIn } from "./deliveries-reads";
