@@ -26,7 +26,7 @@ export function registerSourceDetailPage(app: Hono<DashboardEnv>) {
     const source = await openSource(await keyringOf(c.env), row);
     const registrable = row.provider === "shipstation" || row.provider === "shipengine";
     const [webhooks, log] = await Promise.all([
-      registrable ? listWebhooks({ env: c.env, requestUrl: c.req.url }, source, (rows) => ({ data: rows, next_cursor: null })) : undefined,
+      registrable ? listWebhooks({ env: c.env, requestUrl: c.req.url }, source, (rows) => ({ data: rows, next_cursor: null, prev_cursor: null })) : undefined,
       listIngestLog(db, session.workspaceId, { sources: [row.id] }, { limit: 20 }),
     ]);
     const base = publicBaseUrl(c.env, c.req.url);

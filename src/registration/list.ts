@@ -2,6 +2,7 @@ import { dbOf } from "../db/client";
 import { webhookRowsOf } from "../db/provider-webhooks";
 import type { SourceConfig } from "../db/sources";
 import { ApiError } from "../lib/errors";
+import type { Page } from "../lib/pagination";
 import { webhookApiFor } from "./provider-api";
 import { triggerStats } from "./stats";
 import type { ProviderWebhook, RegistrationContext } from "./types";
@@ -11,6 +12,7 @@ import { iso, webhookView, type WebhookStatus, type WebhookView } from "./view";
 export interface WebhookList {
   data: WebhookView[];
   next_cursor: string | null;
+  prev_cursor: string | null;
   /** Set when the provider could not be asked; `registered` is then null. */
   warning?: { code: string; message: string };
   /** Every accepted or duplicate callback of the source, whichever event it was. */
@@ -26,13 +28,14 @@ export interface WebhookList {
 export async function listWebhooks(
   ctx: RegistrationContext,
   source: SourceConfig,
-  pageOf: <T extends { createdAt: number; id: string }>(rows: T[]) => { data: T[]; next_cursor: string | null },
+  pageOf: <T extends { createdAt: number; id: string }>(rows: T[]) => Page<T>,
 ): Promise<WebhookList> {
   const rows = await webhookRowsOf(dbOf(ctx.env), source.workspaceId, source.id);
   const stats = await triggerStats(ctx.env, source, rows.length);
   const totals = { trigger_count: stats.total.count, last_triggered_at: stats.total.last === null ? null : iso(stats.total.last) };
   const page = pageOf(rows);
-  if (page.data.length === 0) return { data: [], next_cursor: page.next_cursor, totals };
+  const cursors = { next_cursor: page.next_cursor, prev_cursor: page.prev_cursor };
+  if (page.data.length === 0) return { data: [], ...cursors, totals };
 
   let live: ProviderWebhook[] | null = null;
   let warning: WebhookList["warning"];
@@ -49,5 +52,5 @@ export async function listWebhooks(
     const status: WebhookStatus = !hook ? "missing" : !hook.active ? "inactive" : sameUrl(hook.url, url) ? "active" : "url_outdated";
     return webhookView(row, stats, status);
   });
-  return { data, next_cursor: page.next_cursor, totals, ...(warning ? { warning } : {}) };
+  return { data, ...cursors, totals, ...(warning ? { warning } : {}) };
 }

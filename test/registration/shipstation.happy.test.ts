@@ -213,3 +213,30 @@ async function selfOn(origin: string, method: string, path: string, key: string)
   const res = await SELF.fetch(`${origin}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
   return { status: res.status, json: (await res.json()) as any };
 }
+
+describe("the source's webhook list pages both ways", () => {
+  it("next_cursor reads the older webhooks, prev_cursor the newer ones back", async () => {
+    const { key } = await createWorkspace();
+    const provider = await fakeShipStation();
+    const source = await shipstationSource(key, provider);
+    const events = ["SHIP_NOTIFY", "ORDER_NOTIFY", "FULFILLMENT_SHIPPED"];
+    expect((await api("POST", `/v1/sources/${source.id}/register`, { token: key, body: { events } })).json.registered).toBe(3);
+    const all = (await api("GET", `/v1/sources/${source.id}/webhooks`, { token: key })).json;
+    expect(all.data).toHaveLength(3);
+    expect(all.prev_cursor).toBeNull();
+
+    const first = (await api("GET", `/v1/sources/${source.id}/webhooks?limit=1`, { token: key })).json;
+    expect(first.data.map((w: { event: string }) => w.event)).toEqual([all.data[0].event]);
+    expect(first.prev_cursor).toBeNull();
+    const second = (await api("GET", `/v1/sources/${source.id}/webhooks?limit=1&cursor=${first.next_cursor}`, { token: key })).json;
+    expect(second.data.map((w: { event: string }) => w.event)).toEqual([all.data[1].event]);
+    const third = (await api("GET", `/v1/sources/${source.id}/webhooks?limit=1&cursor=${second.next_cursor}`, { token: key })).json;
+    expect(third.data.map((w: { event: string }) => w.event)).toEqual([all.data[2].event]);
+    expect(third.next_cursor).toBeNull();
+    // Back from the last page: the newer two, newest first.
+    const back = (await api("GET", `/v1/sources/${source.id}/webhooks?limit=2&prev_cursor=${third.prev_cursor}`, { token: key })).json;
+    expect(back.data.map((w: { event: string }) => w.event)).toEqual([all.data[0].event, all.data[1].event]);
+    expect(back.prev_cursor).toBeNull();
+    expect(back.next_cursor).not.toBeNull();
+  });
+});

@@ -3,7 +3,8 @@ import { listWebhooks } from "../../registration";
 import { openSourceOf } from "../../sources/open";
 import type { createRouter } from "../app";
 import { errorResponses } from "../openapi";
-import { decodeCursor, encodeCursor, pageQuerySchema } from "../pagination";
+import { keysetOf, page, pageQuerySchema, type Keyset } from "../pagination";
+import type { Page } from "../../lib/pagination";
 import { SourceId, tags, webhookListSchema } from "./schemas";
 
 const route = createRoute({
@@ -18,22 +19,23 @@ const route = createRoute({
   },
 });
 
-/** Keyset pagination (newest first) over the few rows a source has: one per event. */
-function pager(limit: number, cursor: string | undefined) {
-  const after = decodeCursor(cursor);
-  return <T extends { createdAt: number; id: string }>(rows: T[]) => {
-    const sorted = [...rows].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    const rest = after ? sorted.filter((r) => r.createdAt < after.at || (r.createdAt === after.at && r.id < after.id)) : sorted;
-    const data = rest.slice(0, limit);
-    const last = data[data.length - 1];
-    return { data, next_cursor: rest.length > limit && last ? encodeCursor(last.createdAt, last.id) : null };
+/** Keyset pagination (newest first, both ways) over the few rows a source has, in memory: one per event. */
+function pager(limit: number, keyset: Keyset) {
+  const from = keyset.from;
+  return <T extends { createdAt: number; id: string }>(rows: T[]): Page<T> => {
+    const newestFirst = [...rows].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+    const older = (r: T) => !from || r.createdAt < from.at || (r.createdAt === from.at && r.id < from.id);
+    const newer = (r: T) => !!from && (r.createdAt > from.at || (r.createdAt === from.at && r.id > from.id));
+    // Read in the keyset's direction (paging back reads oldest first), as a query would.
+    const read = keyset.direction === "newer" ? newestFirst.filter(newer).reverse() : newestFirst.filter(older);
+    return page(read.slice(0, limit + 1), limit, (r) => ({ at: r.createdAt, id: r.id }), keyset);
   };
 }
 
 export function registerListWebhooks(app: ReturnType<typeof createRouter>) {
   app.openapi(route, async (c) => {
     const source = await openSourceOf(c.env, c.get("workspaceId"), c.req.valid("param").id);
-    const { limit, cursor } = c.req.valid("query");
-    return c.json(await listWebhooks({ env: c.env, requestUrl: c.req.url }, source, pager(limit, cursor)), 200);
+    const q = c.req.valid("query");
+    return c.json(await listWebhooks({ env: c.env, requestUrl: c.req.url }, source, pager(q.limit, keysetOf(q))), 200);
   });
 }

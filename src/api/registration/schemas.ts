@@ -49,6 +49,7 @@ export const webhookListSchema = z
   .object({
     data: z.array(webhookSchema),
     next_cursor: z.string().nullable(),
+    prev_cursor: z.string().nullable(),
     totals: z.object({ trigger_count: z.number(), last_triggered_at: z.string().nullable() }).openapi({
       description: "All accepted or duplicate callbacks of the source, whichever event",
     }),
