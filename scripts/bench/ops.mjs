@@ -79,6 +79,14 @@ export async function countOperations(relay, receiver, { burst, orderShards }) {
   await Promise.all(sameObject.map((order, i) => post(base, one, atoshipCallback(one.source.secret, { run: "ops-group", seq: i, order }))));
   results.oneObject = { events: sameObject.length, orders: sameObject.length, counts: await settle(base, receiver, beforeGroup + sameObject.length, 60_000) };
 
+  // Retention, a day after it is due: what deleting every row above costs (D1's purge), and the
+  // burst's order objects forgetting their dedupe rows.
+  await reset(base);
+  const orders = Array.from({ length: 10 }, (_, order) => `order:ord_ops-burst_${order}`).join(",");
+  const purge = await fetch(`${base}/__bench/retention?workspace=${one.workspaceId}&orders=${encodeURIComponent(orders)}`, { method: "POST" });
+  if (!purge.ok) throw new Error(`retention answered ${purge.status}: ${await purge.text()}`);
+  results.retention = { ...(await purge.json()), counts: await counters(base) };
+
   results.orderCalls = await timeOrderCalls(relay, burst);
   results.primitives = await timePrimitives(relay, receiver);
   return results;

@@ -30,7 +30,7 @@ export async function setUpWorkspace(base, adminToken, { name, endpoints, retry 
       await api(base, "POST", "/v1/destinations", { token: ws.api_key, body: { url, ...(retry ? { retry } : {}) } }),
     );
   }
-  return { key: ws.api_key, source, destinations, ingestPath: new URL(source.ingest_url).pathname };
+  return { workspaceId: ws.id, key: ws.api_key, source, destinations, ingestPath: new URL(source.ingest_url).pathname };
 }
 
 const EVENTS = ["label.created", "shipment.in_transit", "shipment.delivered", "order.fulfilled"];

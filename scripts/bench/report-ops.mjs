@@ -70,5 +70,32 @@ export function operationsSection(ops, per) {
       w(`| \`${table}\` | ${t.statements} | ${t.rowsRead} | ${t.rowsWritten} | ${fmt(burstWritten(table), 2)} |`);
     }
     w();
+  const later = retentionRows(ops);
+  if (later) {
+    w();
+    w(`Rows written later, when retention removes what an event left (RETENTION_DAYS after it; counted by running it a day past due on the counting relay: D1's purge of every workspace, ${later.purged.events} events, and the expiry of the burst's ${later.objects} order objects, ${later.dedupeRows} dedupe rows). D1 reports a delete as one row written, its index entries included; the per-event figures above leave these out, as the issue's baseline did. **${fmt(later.perEvent, 1)} rows per event** (D1 ${fmt(later.d1PerEvent, 1)} + object ${fmt(later.doPerEvent, 1)}):`);
+    w();
+    w("| table | rows written by retention, per event |");
+    w("|---|---|");
+    for (const [table, v] of later.byTable) w(`| \`${table}\` | ${fmt(v, 2)} |`);
+  }
   return lines;
+}
+
+/**
+ * Retention's deletes per event (null when the run did not count them): D1's purge per event
+ * it purged, and the order objects' expiry per dedupe row it deleted.
+ */
+export function retentionRows(ops) {
+  const r = ops.retention;
+  if (!r || !r.purged?.events || !r.dedupeRows) return null;
+  const d1 = r.counts.retention;
+  const objects = r.counts.order_do;
+  const byTable = [
+    ...Object.entries(d1.tables).filter(([, t]) => t.rowsWritten > 0).map(([k, t]) => [k, t.rowsWritten / r.purged.events]),
+    ...Object.entries(objects.tables).filter(([, t]) => t.rowsWritten > 0).map(([k, t]) => [k, t.rowsWritten / r.dedupeRows]),
+  ].sort((a, b) => b[1] - a[1]);
+  const d1PerEvent = d1.d1RowsWritten / r.purged.events;
+  const doPerEvent = (objects.doSqlRowsWritten + objects.doSetAlarms) / r.dedupeRows;
+  return { purged: r.purged, objects: r.objects, dedupeRows: r.dedupeRows, byTable, d1PerEvent, doPerEvent, perEvent: d1PerEvent + doPerEvent };
 }

@@ -2,7 +2,7 @@
 import { costPerMillionEvents, PRICES } from "./prices.mjs";
 import { ackPathSection, edgeTargets, rowsPerEvent, sideBySideSection } from "./report-edge.mjs";
 import { floorOf, NEXT_STEPS } from "./report-next.mjs";
-import { operationsSection } from "./report-ops.mjs";
+import { operationsSection, retentionRows } from "./report-ops.mjs";
 
 const fmt = (n, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? "–" : Number(n).toFixed(digits));
 const int = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US"));
@@ -247,6 +247,13 @@ export function renderReport(run) {
   w("|---|---|---|");
   costOne.lines.forEach(([label, v], k) => w(`| ${label} | ${usd(v)} | ${usd(costThree.lines[k][1])} |`));
   w(`| **total per million events** | **${usd(costOne.total)}** | **${usd(costThree.total)}** |`);
+  const later = retentionRows(ops);
+  if (later) {
+    // Both stores bill a row written at the same rate.
+    const laterUsd = later.d1PerEvent * PRICES.d1.rowsWrittenPerMillion + later.doPerEvent * PRICES.durableObjects.sqlRowsWrittenPerMillion;
+    w(`| retention's deletes, RETENTION_DAYS later (${fmt(later.perEvent, 1)} rows per event, counted above) | ${usd(laterUsd)} | not counted |`);
+    w(`| **total with retention's deletes** | **${usd(costOne.total + laterUsd)}** | |`);
+  }
   const rowLines = costOne.lines.filter(([label]) => /rows written/.test(label)).reduce((sum, [, v]) => sum + v, 0);
   if (bytesPerEvent) {
     const gbMonthPerMillion = (bytesPerEvent * 1e6) / 1e9;

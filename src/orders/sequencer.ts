@@ -216,6 +216,11 @@ export class OrderSequencer extends DurableObject<Env> {
     return this.outbox.state();
   }
 
+  /** Runs the daily expiry as if it were `now`: how many dedupe rows went (tests; the bench prices retention's deletes). */
+  async expireAsOf(now: number): Promise<number> {
+    return this.expire(now);
+  }
+
   /** Flushes now and waits for it (tests; an operator's nudge). */
   async flushNow(): Promise<void> {
     if (this.outbox.hasWaiting()) await this.outbox.kick();
@@ -254,10 +259,11 @@ export class OrderSequencer extends DurableObject<Env> {
    * with them the sequence of an order idle for as long (its events are purged from D1 by then,
    * so a restart at 1 cannot be confused with them). An entry still in the outbox is kept.
    */
-  private expire(now: number) {
+  private expire(now: number): number {
     const cutoff = now - retentionMs(this.env);
-    this.ctx.storage.sql.exec("DELETE FROM dedupe WHERE at < ? AND outbox IS NULL AND aside IS NULL", cutoff);
+    const gone = this.ctx.storage.sql.exec("DELETE FROM dedupe WHERE at < ? AND outbox IS NULL AND aside IS NULL", cutoff).rowsWritten;
     if (this.legacy) this.legacy = expireLegacy(this.ctx.storage, cutoff);
+    return gone;
   }
 }
 

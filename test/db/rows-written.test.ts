@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { afterAll, describe, expect, it } from "vitest";
 import { countingD1 } from "../../scripts/bench/worker/counting-d1";
 import { OpCounter } from "../../scripts/bench/worker/op-counts";
+import { purgeExpired } from "../../src/housekeeping/retention";
 import { mockEndpoint } from "../support/mock";
 import { atoshipEvent, atoshipWorkspace, createDestination, eventually, postAtoship } from "../support/relay";
 
@@ -81,4 +82,16 @@ describe("rows written per event in D1", () => {
       expect(counter.snapshot().other.d1RowsWritten).toBe(11);
     },
   );
+});
+
+describe("rows written when retention removes that event", () => {
+  it("the purge after RETENTION_DAYS deletes each row once, its index entries with it", async () => {
+    const before = counter.snapshot().other.d1RowsWritten;
+    counting = true;
+    const report = await purgeExpired(env, Date.now() + 31 * 86_400_000);
+    counting = false;
+    expect(report).toMatchObject({ deliveries: 1, events: 1, ingest_log: 1 });
+    const purged = Object.fromEntries(Object.entries(counter.snapshot().other.tables).map(([k, t]) => [k.replace(/^d1:/, ""), t.rowsWritten]));
+    console.log("PURGE", JSON.stringify(purged), counter.snapshot().other.d1RowsWritten - before);
+  });
 });

@@ -11,8 +11,13 @@
  * makes n of one binding operation the hot path is built of (a D1 read or write round trip, a
  * queue send, an outbound fetch), on the raw bindings, so the bench can
  * price each on this runtime and add up the floor of the relay's design.
+ * `POST /__bench/retention?workspace=&orders=` runs retention as of a day past RETENTION_DAYS:
+ * D1's purge (scope `retention`) and the expiry of the named orders' objects (`order_do`).
  */
 import worker, { OrderSequencer as BaseOrderSequencer, RateLimiter as BaseRateLimiter } from "../../../src/index";
+import { purgeExpired } from "../../../src/housekeeping/retention";
+import { orderShards, retentionDays } from "../../../src/lib/config";
+import { sequencerName } from "../../../src/orders/identity";
 import { countDurableObjectStorage } from "./counting-durable-objects";
 import { countingEnv } from "./counting-env";
 import { countingBatch } from "./counting-queues";
@@ -78,6 +83,17 @@ async function primitive(env: Env, params: URLSearchParams): Promise<Response> {
   return Response.json({ op, n, ms: Date.now() - started });
 }
 
+/** Retention a day after it is due: D1's purge of every workspace, and the named orders' objects' expiry. */
+async function retention(env: Env, params: URLSearchParams): Promise<Response> {
+  const at = Date.now() + (retentionDays(env) + 1) * 86_400_000;
+  const purged = await purgeExpired(countingEnv(env, opCounter.scope("retention")), at, { maxBatches: 100 });
+  const workspaceId = params.get("workspace") ?? "";
+  const names = new Set((params.get("orders") ?? "").split(",").filter(Boolean).map((key) => sequencerName(workspaceId, key, "", orderShards(env))));
+  let dedupeRows = 0;
+  for (const name of names) dedupeRows += await env.ORDERS.get(env.ORDERS.idFromName(name)).expireAsOf(at);
+  return Response.json({ purged, dedupeRows, objects: names.size });
+}
+
 export default {
   async fetch(request, env, ctx) {
     const path = new URL(request.url).pathname;
@@ -88,6 +104,7 @@ export default {
     }
     if (path === "/__bench/order-calls" && request.method === "POST") return timeOrderCalls(env, new URL(request.url).searchParams);
     if (path === "/__bench/primitive" && request.method === "POST") return primitive(env, new URL(request.url).searchParams);
+    if (path === "/__bench/retention" && request.method === "POST") return retention(env, new URL(request.url).searchParams);
     // An ingest request counts as the ACK path until its response is out; what it does after
     // (ctx.waitUntil) is counted apart. Every other request is `other`.
     const ingest = path.startsWith("/in/");

@@ -11,9 +11,10 @@
  * - `outbox_flush`: D1 and queue calls made by the order object. Only the outbox makes them
  *   (src/orders/outbox.ts, started in the background and never awaited by `commit`), so they
  *   are never on the ACK path; the commit RPC that precedes them is counted in `ingest`;
- * - `delivery`: the queue consumer; `other`: the API, cron, jobs.
+ * - `delivery`: the queue consumer; `retention`: D1's purge when the bench runs it (`/__bench/retention`);
+ *   `other`: the API, cron, jobs.
  */
-export type OpScope = "ingest" | "ingest_after" | "order_do" | "outbox_flush" | "delivery" | "other";
+export type OpScope = "ingest" | "ingest_after" | "order_do" | "outbox_flush" | "delivery" | "retention" | "other";
 
 /** Statements and rows by table, keyed `d1:<table>` or `do:<table>`. */
 export interface TableCounts {
@@ -83,7 +84,7 @@ export function countTable(counts: ScopeCounts, key: string, rowsRead: number, r
   t.rowsWritten += rowsWritten;
 }
 
-const SCOPES: OpScope[] = ["ingest", "ingest_after", "order_do", "outbox_flush", "delivery", "other"];
+const SCOPES: OpScope[] = ["ingest", "ingest_after", "order_do", "outbox_flush", "delivery", "retention", "other"];
 
 function emptyScope(): ScopeCounts {
   return {
