@@ -32,7 +32,7 @@ export const RAW_OF_EVENT_SQL = (e: string) => `coalesce(${e}.raw, (SELECT p.raw
 
 const EVENT_KEYS = [
   "id", "workspaceId", "sourceId", "type", "livemode", "orderKey", "orderReference",
-  "trackingNumber", "sequence", "dedupeKey", "body", "raw", "occurredAt", "createdAt",
+  "trackingNumber", "sequence", "dedupeKey", "body", "raw", "occurredAt", "createdAt", "request",
 ] as const satisfies readonly (keyof EventRow)[];
 const EVENT_COLUMNS = jsonInsertColumns(events, EVENT_KEYS);
 const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS.names})

@@ -39,6 +39,7 @@ export async function recordTestPing(
         raw: null,
         occurredAt: at,
         createdAt: at,
+        request: null,
       },
     ]),
     insertFinishedDeliveryStatement(env.DB, {

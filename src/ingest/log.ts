@@ -12,6 +12,6 @@ export async function listIngestLog(
   pageOpts: { limit: number; cursor?: string | undefined; prev_cursor?: string | undefined },
 ): Promise<Page<IngestLogRow>> {
   const keyset = keysetOf(pageOpts);
-  const rows = await selectIngestLog(db, workspaceId, filter, keyset, pageOpts.limit + 1);
+  const rows = await selectIngestLog(db.$client, workspaceId, filter, keyset, pageOpts.limit + 1);
   return page(rows, pageOpts.limit, (r) => ({ at: r.at, id: r.id }), keyset);
 }

@@ -2,7 +2,7 @@ import { dbOf } from "../db/client";
 import { insertNewDeliveriesStatements } from "../db/deliveries-create";
 import { readWorkspaceRouting, type WorkspaceRouting } from "../db/destinations";
 import { insertEventsStatements, insertPayloadsStatements, type EventRow } from "../db/events";
-import { upsertIngestLogStatements, type IngestLogEntry } from "../db/ingest-log";
+import { carriedLogFallbackStatements, placeLogs, upsertIngestLogStatements, type IngestLogEntry } from "../db/ingest-log";
 import { configGuardStatement, isStaleConfig } from "../db/workspaces";
 import { enqueueDeliveries } from "../delivery/messages";
 import { reportBacklog } from "./backlog";
@@ -21,8 +21,8 @@ const BY_KEY = "order_key = ?1 AND dedupe_key = ?2";
 /**
  * What a commit leaves in the order object's outbox, in the `outbox` column of the event's
  * dedupe row: the event as D1 will store it (with the provider's payload in `raw`) and the ingest-log
- * rows still to be written. A duplicate callback's log row rides on the original event's row
- * (with no `event`: it was flushed already, or rides along).
+ * entries still to be written (the flush puts the accepted request's in its event's row). A
+ * duplicate's rides on the original event's row (with no `event`: flushed already, or along).
  */
 export interface OutboxEntry {
   event?: EventRow;
@@ -225,19 +225,19 @@ export class Outbox {
   /** D1 first (guarded; a stale routing is read again once), then the queue. */
   private async write(entries: OutboxEntry[]) {
     this.faultAt("before_d1");
-    const events = entries.flatMap((e) => (e.event ? [e.event] : []));
-    const logs = entries.flatMap((e) => e.logs);
-    const workspaceId = events[0]?.workspaceId ?? logs[0]?.workspaceId;
+    // An accepted request's log entry rides in the row of the event it brought; the others are ingest_log rows.
+    const placed = placeLogs(entries);
+    const workspaceId = placed.events[0]?.workspaceId ?? placed.logs[0]?.workspaceId;
     if (!workspaceId) return;
     this.workspaceId = workspaceId;
-    let routing = events.length ? await this.currentRouting(workspaceId) : undefined;
-    let plan = await this.statements(events, logs, routing);
+    let routing = placed.events.length ? await this.currentRouting(workspaceId) : undefined;
+    let plan = await this.statements(placed, routing);
     try {
       await this.env.DB.batch(plan.statements);
     } catch (err) {
       if (!isStaleConfig(err)) throw err;
       routing = await this.currentRouting(workspaceId, true);
-      plan = await this.statements(events, logs, routing);
+      plan = await this.statements(placed, routing);
       await this.env.DB.batch(plan.statements);
     }
     this.faultAt("after_d1");
@@ -245,7 +245,7 @@ export class Outbox {
     this.faultAt("after_queue");
   }
 
-  private async statements(events: EventRow[], logs: IngestLogEntry[], routing: WorkspaceRouting | undefined) {
+  private async statements({ events, logs, carried }: ReturnType<typeof placeLogs>, routing: WorkspaceRouting | undefined) {
     const db = this.env.DB;
     const { deliveries, messages } = routing ? await fanOut(events, routing, Date.now()) : { deliveries: [], messages: [] };
     // A payload too large to ride in its events row goes to event_payloads (src/db/events.ts decides);
@@ -258,6 +258,7 @@ export class Outbox {
         ...insertPayloadsStatements(db, payloads),
         ...insertNewDeliveriesStatements(db, deliveries),
         ...upsertIngestLogStatements(db, logs),
+        ...carriedLogFallbackStatements(db, carried),
       ],
       messages,
     };

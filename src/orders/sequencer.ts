@@ -284,6 +284,8 @@ function eventRow(req: CommitRequest, ev: PreparedEvent, sequence: number | null
     raw: req.raw,
     occurredAt: ev.occurredAt,
     createdAt: ev.createdAt,
+    // The flush puts the request's log entry here (src/db/ingest-log.ts placeLogs).
+    request: null,
   };
 }
 

@@ -46,7 +46,7 @@ function rowsByTable(): Record<string, number> {
 
 describe("rows written per event in D1", () => {
   it(
-    "one event, one destination, first attempt succeeds: events 3 + tracking_numbers 1 + ingest_log 1 + deliveries 6 (insert 4, claim 1, finish 1) + attempts 0 + event_payloads 0 = 11",
+    "one event, one destination, first attempt succeeds: events 3 + tracking_numbers 1 + ingest_log 0 + deliveries 6 (insert 4, claim 1, finish 1) + attempts 0 + event_payloads 0 = 10",
     async () => {
       const { key, source } = await atoshipWorkspace("rows-written");
       const endpoint = await mockEndpoint();
@@ -66,12 +66,13 @@ describe("rows written per event in D1", () => {
       expect(await endpoint.requests()).toHaveLength(1);
       expect(rowsByTable()).toEqual({
         // the row (WITHOUT ROWID: no autoindex) + workspace_created + workspace_order_key (before:
-        // workspace_order and workspace_tracking, 4)
+        // workspace_order and workspace_tracking, 4); the request's ingest-log entry rides in the
+        // row (`events.request`): no row of its own
         events: 3,
         // the new pair (WITHOUT ROWID: the key is the table); the shipment's next events write none
         tracking_numbers: 1,
-        // the row alone: keyed (workspace_id, at, id), the log's own order, so no index (migrations/0011)
-        ingest_log: 1,
+        // ingest_log: none — the accepted request's entry is on its event's row (before: 1, the row
+        // alone; a duplicate or a refusal still writes its row)
         // insert: the row + workspace_created + destination_created + open (4) — its event's
         // deliveries are a range of its id, no index entry (before: deliveries_event, 1 more);
         // the claim's lease: the row (1); the finish: the row (1) — leaving the open partial index
@@ -79,7 +80,7 @@ describe("rows written per event in D1", () => {
         // status, so nothing is re-inserted (before: status in two full indexes, 2 more rows)
         deliveries: 6,
       });
-      expect(counter.snapshot().other.d1RowsWritten).toBe(11);
+      expect(counter.snapshot().other.d1RowsWritten).toBe(10);
     },
   );
 });

@@ -106,8 +106,12 @@ describe("retention purge (the cron)", () => {
   });
 
   it("works in bounded batches: a backlog drains over several runs", async () => {
-    const { ws, source } = await atoshipWorkspace("retention-batches");
-    for (let i = 0; i < 7; i++) expect((await postAtoship(source, atoshipEvent({ data: { order_id: `ord_batch_${i}` } }))).status).toBe(200);
+    const { ws, key, source } = await atoshipWorkspace("retention-batches");
+    for (let i = 0; i < 7; i++) {
+      // Each twice: the accepted request's log entry is on its event's row, the duplicate's is an ingest_log row.
+      for (let copy = 0; copy < 2; copy++) expect((await postAtoship(source, atoshipEvent({ data: { order_id: `ord_batch_${i}` } }))).status).toBe(200);
+    }
+    expect((await api("GET", "/v1/ingest-log?limit=100", { token: key })).json.data).toHaveLength(14);
     const later = Date.now() + 31 * DAY;
     const first = await purgeExpired(env, later, { batchSize: 2, maxBatches: 2 });
     expect(first.events).toBe(4);
@@ -115,7 +119,10 @@ describe("retention purge (the cron)", () => {
     expect(await count("events", "workspace_id = ?1", ws.id)).toBe(3);
     const second = await purgeExpired(env, later, { batchSize: 2, maxBatches: 2 });
     expect(second.events).toBe(3);
+    expect(second.ingest_log).toBe(3);
     expect(await count("events", "workspace_id = ?1", ws.id)).toBe(0);
+    // The accepted requests' entries went with their events.
+    expect((await api("GET", "/v1/ingest-log?limit=100", { token: key })).json.data).toEqual([]);
     expect(await purgeExpired(env, later, { batchSize: 2, maxBatches: 2 })).toMatchObject({ events: 0, ingest_log: 0 });
   });
 

@@ -7,7 +7,7 @@ import { sequencerName } from "../../src/orders/identity";
 import { Outbox, type OutboxEntry } from "../../src/orders/outbox";
 import type { OrderSequencer } from "../../src/orders/sequencer";
 import { mockEndpoint } from "../support/mock";
-import { atoshipEvent, atoshipWorkspace, BASE, createDestination, deliveriesFinished, eventually, hmacHex, ingestPath } from "../support/relay";
+import { api, atoshipEvent, atoshipWorkspace, BASE, createDestination, deliveriesFinished, eventually, hmacHex, ingestPath } from "../support/relay";
 
 /**
  * The order object's outbox (src/orders/outbox.ts): the 2xx follows the object's own durable
@@ -86,9 +86,9 @@ describe("the outbox: ACK on the object's durable write, D1 and the queue fed in
       .all<{ order_reference: string; sequence: number }>();
     expect(rows.results.map((r) => r.order_reference).sort()).toEqual([...orders].sort());
     for (const r of rows.results) expect(r.sequence).toBe(1);
-    const logs = await env.DB.prepare("SELECT result, event_id FROM ingest_log WHERE source_id = ?1").bind(source.id).all<{ result: string; event_id: string }>();
-    expect(logs.results.map((l) => l.event_id).sort()).toEqual([...ids].sort());
-    expect(logs.results.every((l) => l.result === "accepted")).toBe(true);
+    const logs = (await api("GET", `/v1/ingest-log?source=${source.id}`, { token: key })).json.data as { result: string; event_id: string }[];
+    expect(logs.map((l) => l.event_id).sort()).toEqual([...ids].sort());
+    expect(logs.every((l) => l.result === "accepted")).toBe(true);
     await deliveriesFinished(key, "", 6);
     expect(await endpoint.requests()).toHaveLength(6);
   });
@@ -112,8 +112,9 @@ describe("the outbox: ACK on the object's durable write, D1 and the queue fed in
     expect(await storedEvents(ids)).toEqual([...ids].sort());
     const counts = counter.snapshot().order_do;
     // The routing read (this outbox holds none yet: two reads in one batch), then the write:
-    // the config guard, events (small payloads ride in their rows), their tracking-number pairs,
-    // ingest log; no deliveries (no destination) and no payload rows.
+    // the config guard, events (small payloads and the requests' log entries ride in their rows),
+    // their tracking-number pairs, the log entries' fallback for an event already stored (it
+    // writes nothing here); no deliveries (no destination), no payload rows, no ingest_log upsert.
     expect(counts.d1RoundTrips).toBe(2);
     expect(counts.d1Statements).toBe(2 + 4);
   });
@@ -154,15 +155,18 @@ describe("the outbox: ACK on the object's durable write, D1 and the queue fed in
   });
 
   it("a duplicate's log row rides on the original entry and is written even after it was flushed", async () => {
-    const { source } = await atoshipWorkspace("outbox-dup-log");
+    const { key, source } = await atoshipWorkspace("outbox-dup-log");
     const a = await post(source, "ord_obd");
     await eventually(async () => (await storedEvents(a.json.event_ids)).length === 1);
     const b = await post(source, "ord_obd");
     expect(b.json.duplicate).toBe(true);
+    // The accepted request's entry is on its event's row; the duplicate's is a row of its own.
     await eventually(async () => {
       const rows = await env.DB.prepare("SELECT result FROM ingest_log WHERE source_id = ?1").bind(source.id).all<{ result: string }>();
-      return rows.results.map((r) => r.result).sort().join() === "accepted,duplicate";
+      return rows.results.map((r) => r.result).join() === "duplicate";
     });
+    const log = (await api("GET", `/v1/ingest-log?source=${source.id}`, { token: key })).json.data as { result: string }[];
+    expect(log.map((r) => r.result)).toEqual(["duplicate", "accepted"]);
   });
 
   it("a failed commit leaves no gap: event 2 committed after event 1 failed is sequenced first, and per-order delivery never stalls", async () => {

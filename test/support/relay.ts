@@ -72,9 +72,10 @@ export async function hmacBase64(secret: string, body: string): Promise<string> 
 }
 
 /**
- * After an ingest 2xx, waits until the request's ingest-log row is in D1 (found by its
- * `request-id`). The 2xx follows the order object's durable write; D1 gets the event, its
- * deliveries and the log row from the object's outbox a moment later (CONTRACT.md,
+ * After an ingest 2xx, waits until the request's ingest-log entry is in D1 (found by its
+ * `request-id`): an `ingest_log` row, or the `request` of the event an accepted request
+ * brought (src/db/ingest-log.ts). The 2xx follows the order object's durable write; D1 gets the
+ * event, its deliveries and the log entry from the object's outbox a moment later (CONTRACT.md,
  * Additions), and tests read D1 directly. Refusals write their row before answering.
  */
 export async function ingestSettled(path: string, res: Response): Promise<void> {
@@ -82,7 +83,10 @@ export async function ingestSettled(path: string, res: Response): Promise<void> 
   const requestId = res.headers.get("request-id");
   if (!sourceId || !requestId || res.status < 200 || res.status > 299) return;
   await eventually(async () =>
-    env.DB.prepare("SELECT 1 AS found FROM ingest_log WHERE source_id = ?1 AND json_extract(detail, '$.request_id') = ?2")
+    env.DB.prepare(
+      `SELECT 1 AS found FROM ingest_log WHERE source_id = ?1 AND json_extract(detail, '$.request_id') = ?2
+       UNION ALL SELECT 1 FROM events WHERE source_id = ?1 AND request ->> '$.detail.request_id' = ?2`,
+    )
       .bind(sourceId, requestId)
       .first(),
   );

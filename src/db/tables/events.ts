@@ -3,6 +3,20 @@ import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlit
 
 /** What arrived: canonical events and the providers' payloads. */
 
+/**
+ * The ingest-log entry of the request that brought an event (src/db/ingest-log.ts lists it
+ * with the `ingest_log` rows): its result is `accepted`, its time the event's `created_at`
+ * (both the request's receivedAt), its source the event's, its first event this one.
+ */
+export interface EventRequest {
+  /** `ilg_` + the time it was received + randomness (src/lib/ids.ts). */
+  id: string;
+  reason: string | null;
+  event_ids: string[];
+  http_status: number;
+  detail: Record<string, unknown>;
+}
+
 export const events = sqliteTable(
   "events",
   {
@@ -27,12 +41,24 @@ export const events = sqliteTable(
     raw: text("raw"),
     occurredAt: integer("occurred_at").notNull(),
     createdAt: integer("created_at").notNull(),
+    /**
+     * The request that brought it, as the ingest log shows it: an accepted request's log entry
+     * rides here instead of being an `ingest_log` row of its own (0 rows written for it; the
+     * outbox puts it here, src/db/ingest-log.ts placeLogs). Null for the relay's own events,
+     * events a pointer's fetch job committed (their callback has its row) and every event of
+     * a request but its first. Goes with the event at retention.
+     */
+    request: text("request", { mode: "json" }).$type<EventRequest>(),
   },
   /*
    * Rows written per event: 1 (the table, WITHOUT ROWID since migrations/0004: no rowid, no
    * autoindex of the text key) + 1 per index entry, so every index here is paid on every event.
+   * The row also carries the ingest-log entry of the request that brought it (`request`), so an
+   * accepted request writes no `ingest_log` row (0 rows written for its log entry).
    *   events_workspace_created    GET /v1/events and the console (newest first, keyset on created_at,
-   *                               id), the since/until filters, retention's purge, counts since; the
+   *                               id), the since/until filters, retention's purge, counts since, the
+   *                               ingest log's listing of the requests events carry (rows of one
+   *                               millisecond sorted by request id) and registration's trigger counts; the
    *                               type, source and delivery-status filters read this workspace range and
    *                               filter rows (a list page stops at its limit), so they have no index of their own.
    *   events_workspace_order_key  ?order= and ?tracking_number= (events, deliveries) and the orders

@@ -1,6 +1,10 @@
 import { integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
-/** Every request a source received (src/db/ingest-log.ts). */
+/**
+ * Every request a source received (src/db/ingest-log.ts), but for accepted requests that
+ * brought an event: their entry is on that event's row (`events.request`), and the log's
+ * listing reads both.
+ */
 
 export const INGEST_RESULTS = ["accepted", "duplicate", "rejected"] as const;
 
@@ -28,10 +32,13 @@ export const ingestLog = sqliteTable(
     lastAt: integer("last_at"),
   },
   /*
-   * Rows written per request: 1. The key is (workspace_id, at, id), WITHOUT ROWID
-   * (migrations/0011): the table is itself in the log's order (newest first, keyset on (at, id)),
-   * so it needs no index — retention's purge, registration's trigger counts and the source and
-   * result filters read the workspace's range. A row is found again by its id through its time:
+   * Rows written per accepted request that committed a new event: 0 (its entry rides in the
+   * event's row, src/db/ingest-log.ts placeLogs); per other request: 1 — duplicates, refusals
+   * (folded), pointer callbacks, requests without events, commit failures. The key is
+   * (workspace_id, at, id), WITHOUT ROWID (migrations/0011): the table is itself in the log's
+   * order (newest first, keyset on (at, id)), so it needs no index — the listing merges it with
+   * the events' requests in that order; retention's purge, registration's trigger counts and the
+   * source and result filters read the workspace's range. A row is found again by its id through its time:
    * an `ilg_` id carries it (src/lib/ids.ts timeOfId); a folded refusal's row is found within
    * its minute (src/db/ingest-log.ts). A fold adds to its row's count in place (1 row).
    * Dropped (migrations/0011): ingest_log_workspace_at (the key serves it); (0004): ingest_log_source_at.
