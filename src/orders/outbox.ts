@@ -1,33 +1,11 @@
 import { dbOf } from "../db/client";
-import { insertNewDeliveriesStatements } from "../db/deliveries-create";
 import { readWorkspaceRouting, type WorkspaceRouting } from "../db/destinations";
-import { insertEventsStatements, insertPayloadsStatements, type EventRow } from "../db/events";
-import { carriedLogFallbackStatements, placeLogs, upsertIngestLogStatements, type IngestLogEntry } from "../db/ingest-log";
-import { configGuardStatement, isStaleConfig } from "../db/workspaces";
+import { placeLogs } from "../db/ingest-log";
+import { BY_KEY, entryKey, keyParts, type EntryKey, type OutboxEntry } from "./outbox-entry";
+import { isStaleConfig } from "../db/workspaces";
 import { enqueueDeliveries } from "../delivery/messages";
 import { reportBacklog } from "./backlog";
-import { fanOut } from "./fan-out";
-
-/**
- * An entry's key: its dedupe row's primary key, (order key, dedupe key), as JSON text
- * (`entryKey`), the form the outbox's sets and SQL's json_each take.
- */
-export type EntryKey = string;
-export const entryKey = (orderKey: string, dedupeKey: string): EntryKey => JSON.stringify([orderKey, dedupeKey]);
-const keyParts = (key: EntryKey) => JSON.parse(key) as [string, string];
-/** The row of one key: `?1` the order key, `?2` the dedupe key. */
-const BY_KEY = "order_key = ?1 AND dedupe_key = ?2";
-
-/**
- * What a commit leaves in the order object's outbox, in the `outbox` column of the event's
- * dedupe row: the event as D1 will store it (with the provider's payload in `raw`) and the ingest-log
- * entries still to be written (the flush puts the accepted request's in its event's row). A
- * duplicate's rides on the original event's row (with no `event`: flushed already, or along).
- */
-export interface OutboxEntry {
-  event?: EventRow;
-  logs: IngestLogEntry[];
-}
+import { flushBatch } from "./flush-batch";
 
 /** An entry as read for a flush, with the stored text it was read from. */
 interface Read {
@@ -231,37 +209,18 @@ export class Outbox {
     if (!workspaceId) return;
     this.workspaceId = workspaceId;
     let routing = placed.events.length ? await this.currentRouting(workspaceId) : undefined;
-    let plan = await this.statements(placed, routing);
+    let plan = await flushBatch(this.env.DB, placed, routing);
     try {
       await this.env.DB.batch(plan.statements);
     } catch (err) {
       if (!isStaleConfig(err)) throw err;
       routing = await this.currentRouting(workspaceId, true);
-      plan = await this.statements(placed, routing);
+      plan = await flushBatch(this.env.DB, placed, routing);
       await this.env.DB.batch(plan.statements);
     }
     this.faultAt("after_d1");
     await enqueueDeliveries(this.env.DELIVERIES, plan.messages);
     this.faultAt("after_queue");
-  }
-
-  private async statements({ events, logs, carried }: ReturnType<typeof placeLogs>, routing: WorkspaceRouting | undefined) {
-    const db = this.env.DB;
-    const { deliveries, messages } = routing ? await fanOut(events, routing, Date.now()) : { deliveries: [], messages: [] };
-    // A payload too large to ride in its events row goes to event_payloads (src/db/events.ts decides);
-    // the events' new (tracking number, order key) pairs ride with their insert.
-    const payloads = events.flatMap((e) => (e.raw !== null ? [{ eventId: e.id, workspaceId: e.workspaceId, raw: e.raw }] : []));
-    return {
-      statements: [
-        ...(routing && events.length ? [configGuardStatement(db, events[0]!.workspaceId, routing.configVersion)] : []),
-        ...insertEventsStatements(db, events),
-        ...insertPayloadsStatements(db, payloads),
-        ...insertNewDeliveriesStatements(db, deliveries),
-        ...upsertIngestLogStatements(db, logs),
-        ...carriedLogFallbackStatements(db, carried),
-      ],
-      messages,
-    };
   }
 
   private async currentRouting(workspaceId: string, fresh = false): Promise<WorkspaceRouting> {

@@ -4,7 +4,8 @@ import type { EventRow } from "../db/events";
 import type { IngestLogEntry } from "../db/ingest-log";
 import type { CanonicalEvent } from "../events/canonical";
 import { retentionDays } from "../lib/config";
-import { entryKey, Outbox, type FlushFault, type OutboxEntry } from "./outbox";
+import { Outbox, type FlushFault } from "./outbox";
+import { entryKey, type OutboxEntry } from "./outbox-entry";
 import { adoptLegacyTables, legacyDuplicate, legacySequence, expireLegacy } from "./legacy-dedupe";
 
 /** One event as the ingest route prepared it: identity and canonical body (minus sequence). */
