@@ -78,6 +78,7 @@ export function operationsSection(ops, per) {
     w("| table | rows written by retention, per event |");
     w("|---|---|");
     for (const [table, v] of later.byTable) w(`| \`${table}\` | ${fmt(v, 2)} |`);
+    w();
   }
   return lines;
 }
