@@ -32,7 +32,9 @@ export const events = sqliteTable(
    * Rows written per event: 1 (the table, WITHOUT ROWID since migrations/0004: no rowid, no
    * autoindex of the text key) + 1 per index entry, so every index here is paid on every event.
    *   events_workspace_created    GET /v1/events and the console (newest first, keyset on created_at,
-   *                               id), the since/until filters, retention's purge, counts since; the
+   *                               id), the since/until filters, retention's purge, counts since, and
+   *                               every walk of a workspace's deliveries, each event's joined by key
+   *                               (src/db/deliveries-walks.ts: deliveries have no such index); the
    *                               type, source and delivery-status filters read this workspace range and
    *                               filter rows (a list page stops at its limit), so they have no index of their own.
    *   events_workspace_order_key  ?order= and ?tracking_number= (events, deliveries) and the orders
