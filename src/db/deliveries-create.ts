@@ -34,7 +34,10 @@ export function insertNewDeliveriesStatements(db: D1Database, rows: NewDelivery[
 /**
  * A relay event's delivery (src/delivery/relay-events.ts), new and pending, written once (its
  * id derives from event and destination) and only where `condition` holds: SQL over `?7`
- * (now) and `?9` (the guard's destination id, or null).
+ * (now) and `?9` (the guard's destination id, or null). Its created_at is its event's, as
+ * every delivery's (the list walks events for deliveries: src/db/deliveries-walks.ts): the
+ * event written earlier in the batch, or long before when the same relay event is written again
+ * (a redelivered message) and finds a new subscriber.
  */
 export function insertRelayDeliveryStatement(
   d1: D1Database,
@@ -46,7 +49,7 @@ export function insertRelayDeliveryStatement(
     .prepare(
       `INSERT OR IGNORE INTO deliveries (id, workspace_id, event_id, destination_id, event_type, status,
          attempt_count, attempt_limit, next_attempt_at, enqueued_at, order_key, sequence, created_at, updated_at)
-       SELECT ?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, NULL, NULL, ?7, ?7
+       SELECT ?1, ?2, ?3, ?4, ?5, 'pending', 0, ?6, ?7, ?8, NULL, NULL, coalesce((SELECT created_at FROM events WHERE id = ?3), ?7), ?7
         WHERE ${condition}`,
     )
     .bind(row.id, row.workspaceId, row.eventId, row.destinationId, row.eventType, row.attemptLimit, row.now, row.enqueuedAt, guardId);

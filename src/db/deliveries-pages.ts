@@ -1,10 +1,11 @@
-import { and, asc, eq, gt, inArray, lte, or, sql } from "drizzle-orm";
+import { and, asc, count, eq, lte, sql, type SQL } from "drizzle-orm";
 import type { Db } from "./client";
 import { FINISHED_STATUSES, openSql, reopenedColumns, statusIn } from "./deliveries";
+import { ofEventSql } from "./deliveries-of-event";
 import { EARLIER_OPEN_SQL } from "./deliveries-ordering";
-import { deliveryFilterWhere, type DeliveryFilter } from "./deliveries-reads";
+import { countDeliveries, deliveriesPageSql, type DeliveryFilter } from "./deliveries-walks";
 import { deliveries } from "./schema";
-import { inIds } from "./where";
+import { inIds, unindexed } from "./where";
 
 /**
  * The paged walks over `deliveries` (src/db/deliveries.ts holds the table's state machine):
@@ -90,22 +91,23 @@ export interface ReplaySet {
   snapshotAt: number;
 }
 
-const inReplaySet = (s: ReplaySet) =>
-  and(
-    deliveryFilterWhere(s.workspaceId, s.filter),
-    s.ids ? inIds(deliveries.id, s.ids) : undefined,
-    lte(deliveries.completedAt, s.snapshotAt),
-  );
+/** Finished by the snapshot: an open or reopened delivery is not in the set. */
+const snapshotOf = (s: ReplaySet) => lte(deliveries.completedAt, s.snapshotAt);
+
+/** A bulk resend by ids: those of the workspace among them, read by key. */
+const pickedWhere = (s: ReplaySet & { ids: string[] }) =>
+  and(eq(unindexed(deliveries.workspaceId), s.workspaceId), inIds(deliveries.id, s.ids), snapshotOf(s));
 
 export async function countReplaySet(db: Db, s: ReplaySet): Promise<number> {
-  const [row] = await db.select({ n: sql<number>`count(*)` }).from(deliveries).where(inReplaySet(s));
+  if (!s.ids) return countDeliveries(db, s.workspaceId, s.filter, snapshotOf(s));
+  const [row] = await db.select({ n: count() }).from(deliveries).where(pickedWhere({ ...s, ids: s.ids }));
   return row?.n ?? 0;
 }
 
 /**
  * Reopens the next page of a replay's set after the keyset cursor (created_at, id) and stamps
  * it with the replay's id; oldest first. A reopened delivery leaves the set, so a page is
- * never taken twice.
+ * never taken twice. The set is walked as the list walks it (src/db/deliveries-walks.ts).
  */
 export async function reopenReplayPage(
   db: Db,
@@ -115,23 +117,27 @@ export async function reopenReplayPage(
   now: number,
   limit: number,
 ): Promise<Enqueued[]> {
-  const page = db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    .where(
-      and(
-        inReplaySet(s),
-        or(gt(deliveries.createdAt, after.at), and(eq(deliveries.createdAt, after.at), gt(deliveries.id, after.id))),
-      ),
-    )
-    .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
-    .limit(limit);
+  const page = s.ids
+    ? pickedPage(db, { ...s, ids: s.ids }, after, limit)
+    : deliveriesPageSql(db, { workspaceId: s.workspaceId, filter: s.filter, where: snapshotOf(s), from: { direction: "newer", from: after }, limit });
+  if (!page) return [];
   const rows = await db
     .update(deliveries)
     .set({ ...reopenedColumns(now), replayId })
-    .where(inArray(deliveries.id, page))
+    .where(sql`${deliveries.id} in (select "id" from (${page}))`)
     .returning({ id: deliveries.id, attemptCount: deliveries.attemptCount, createdAt: deliveries.createdAt });
   return rows.sort(byCreation);
+}
+
+/** A page of deliveries picked by id, oldest first after `after` (at most 1000 of them: sorted, not walked). */
+function pickedPage(db: Db, s: ReplaySet & { ids: string[] }, after: { at: number; id: string }, limit: number): SQL {
+  return db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(and(pickedWhere(s), sql`(${deliveries.createdAt}, ${deliveries.id}) > (${after.at}, ${after.id})`))
+    .orderBy(asc(deliveries.createdAt), asc(deliveries.id))
+    .limit(limit)
+    .getSQL();
 }
 
 /** Deliveries a replay re-sent whose new attempt has not finished. */
@@ -145,10 +151,19 @@ export async function countStampedBy(db: Db, replayId: string): Promise<number> 
 /** SQL: a finished delivery that completed before `?<cutoffParam>`. */
 const finishedBefore = (cutoffParam: string) => `${statusIn("status", FINISHED_STATUSES)} AND coalesce(completed_at, updated_at) < ${cutoffParam}`;
 
+/**
+ * SQL: up to `?3` ids of the deliveries of workspace `?1` created and finished before `?2`: the
+ * workspace's events received before then, oldest first on events_workspace_created, each
+ * joined to its deliveries by key (a delivery has its event's created_at).
+ */
+export const EXPIRED_IDS_SQL = `SELECT deliveries.id FROM events e JOIN deliveries ON ${ofEventSql("e.id")}
+  WHERE e.workspace_id = ?1 AND e.created_at < ?2 AND +deliveries.workspace_id = ?1 AND ${finishedBefore("?2")}
+  ORDER BY e.created_at, e.id LIMIT ?3`;
+
 /** Up to `limit` ids of a workspace's deliveries created and finished before `cutoff`. */
 export async function expiredDeliveryIds(d1: D1Database, workspaceId: string, cutoff: number, limit: number): Promise<string[]> {
   const { results } = await d1
-    .prepare(`SELECT id FROM deliveries WHERE workspace_id = ?1 AND created_at < ?2 AND ${finishedBefore("?2")} LIMIT ?3`)
+    .prepare(EXPIRED_IDS_SQL)
     .bind(workspaceId, cutoff, limit)
     .all<{ id: string }>();
   return results.map((r) => r.id);

@@ -1,71 +1,25 @@
-import { and, asc, count, eq, exists, getTableColumns, gte, isNotNull, lt, sql, type Column, type SQL, type SQLWrapper } from "drizzle-orm";
+import { and, asc, count, eq, exists, getTableColumns, isNotNull, sql, type SQL, type SQLWrapper } from "drizzle-orm";
 import type { Db } from "./client";
 import type { Delivery, DeliveryStatus } from "./deliveries";
 import { ofEvent } from "./deliveries-of-event";
-import { deliveries, events } from "./schema";
-import { eventsFrom, eventsOf } from "./event-lookups";
-import { inIds, keyset, oneOf, typeMatches, unindexed } from "./where";
+import { deliveriesPageSql, type DeliveryFilter } from "./deliveries-walks";
+import { rowFromDriver } from "./rows";
+import { deliveries } from "./schema";
+import { inIds, oneOf, unindexed } from "./where";
 import type { Keyset } from "../lib/pagination";
 
 /** The management API's and the console's reads of `deliveries` (src/db/deliveries.ts holds its state machine). */
 
 // ---------------------------------------------------------------- reads
 
-export interface DeliveryFilter {
-  /** Destination ids, any of them (`destination_url` is resolved to ids before it gets here). */
-  destinationIds?: string[];
-  eventId?: string;
-  /** Exact types or `prefix.*` patterns. */
-  eventTypes?: string[];
-  statuses?: DeliveryStatus[];
-  /** Of events from these sources / of these order references / tracking numbers (the events' own columns; the last two by eventsOf). */
-  sources?: string[];
-  orders?: string[];
-  trackingNumbers?: string[];
-  /** created_at in [since, until) */
-  since?: number;
-  until?: number;
-}
+export { deliveryFilterWhere, type DeliveryFilter } from "./deliveries-walks";
 
-/**
- * The filter's condition (the list and the bulk resend select by the same). With an event, its
- * few deliveries are read by key (ofEvent) and every other column only filters them.
- */
-export function deliveryFilterWhere(workspaceId: string, f: DeliveryFilter) {
-  const c = (column: Column): SQLWrapper => (f.eventId ? unindexed(column) : column);
-  return and(
-    eq(c(deliveries.workspaceId), workspaceId),
-    f.destinationIds ? inIds(c(deliveries.destinationId), f.destinationIds) : undefined,
-    f.eventId ? ofEvent(f.eventId) : undefined,
-    typeMatches(deliveries.eventType, f.eventTypes),
-    oneOf(c(deliveries.status), f.statuses),
-    f.since !== undefined ? gte(deliveries.createdAt, f.since) : undefined,
-    f.until !== undefined ? lt(deliveries.createdAt, f.until) : undefined,
-    ofEvents(workspaceId, f),
-  );
-}
-
-/**
- * `event_id IN (the workspace's events matching the event-side filters)`; none when there are
- * none. A filter of the rows walked (the workspace's, newest first), not a way in: read by
- * event, a source's deliveries could be most of them, all read before the first page is sorted.
- */
-function ofEvents(workspaceId: string, f: DeliveryFilter): SQL | undefined {
-  const lookup = { orders: f.orders, trackingNumbers: f.trackingNumbers };
-  const where = [oneOf(events.sourceId, f.sources), eventsOf(workspaceId, lookup, "all")].filter(Boolean);
-  if (where.length === 0) return undefined;
-  return sql`${deliveries.eventId} in (select ${events.id} from ${eventsFrom(lookup)} where ${and(eq(events.workspaceId, workspaceId), ...where)})`;
-}
-
-/** A workspace's deliveries matching `f`, from the keyset position `from` in its direction. */
+/** A workspace's deliveries matching `f`, from the keyset position `from` in its direction (src/db/deliveries-walks.ts). */
 export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, from: Keyset, limit: number): Promise<Delivery[]> {
-  const k = keyset(deliveries.createdAt, deliveries.id, from);
-  return db
-    .select()
-    .from(deliveries)
-    .where(and(deliveryFilterWhere(workspaceId, f), k.where))
-    .orderBy(...k.orderBy)
-    .limit(limit);
+  const page = deliveriesPageSql(db, { workspaceId, filter: f, from, limit });
+  if (!page) return [];
+  const rows = await db.all<Record<string, unknown>>(page);
+  return rows.map((r) => rowFromDriver(deliveries, r));
 }
 
 /** One delivery of a workspace, as a query (to run alone with `.get()` or inside a `db.batch`). */
@@ -104,14 +58,7 @@ export function deliveryCountsByEvent(db: Db, workspaceId: string, eventIds: str
     .groupBy(deliveries.eventId, deliveries.status);
 }
 
-/** Delivery counts per status of those created since `since`; unexecuted, for a batch. */
-export function deliveryCountsSince(db: Db, workspaceId: string, since: number) {
-  return db
-    .select({ status: deliveries.status, n: count() })
-    .from(deliveries)
-    .where(and(eq(deliveries.workspaceId, workspaceId), gte(deliveries.createdAt, since)))
-    .groupBy(deliveries.status);
-}
+export { deliveryCountsSince } from "./deliveries-walks";
 
 // ---------------------------------------------------------------- an event's deliveries (event log)
 

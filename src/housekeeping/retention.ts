@@ -39,8 +39,9 @@ export interface PurgeReport {
  * - ingest-log rows, dead letters, and replays that are done (walked, none of their
  *   deliveries still out) and idle since the cutoff.
  *
- * Events, deliveries and ingest-log rows are walked per workspace, on the
- * (workspace_id, time) indexes, rather than by a scan of the whole table. The order
+ * Events and ingest-log rows are walked per workspace, on the (workspace_id, time) indexes,
+ * deliveries through their events (src/db/deliveries-pages.ts, expiredDeliveryIds), rather
+ * than by a scan of the whole table. The order
  * Durable Objects forget their dedupe entries on the same retention (their alarm,
  * src/orders/sequencer.ts): a provider re-sending an event older than that is accepted
  * as new — SECURITY.md, "Replays".

@@ -33,6 +33,7 @@ export async function fanOut(events: EventRow[], routing: WorkspaceRouting, now:
         destinationId: dest.id,
         eventType: ev.type,
         attemptLimit: dest.maxAttempts,
+        // Its event's time, as every delivery's: the list walks events for deliveries (src/db/deliveries-walks.ts).
         createdAt: ev.createdAt,
         enqueuedAt: hold ? null : now,
         orderKey: ev.orderKey,

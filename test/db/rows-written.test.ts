@@ -46,7 +46,7 @@ function rowsByTable(): Record<string, number> {
 
 describe("rows written per event in D1", () => {
   it(
-    "one event, one destination, first attempt succeeds: events 3 + tracking_numbers 1 + ingest_log 0 + deliveries 6 (insert 4, claim 1, finish 1) + attempts 0 + event_payloads 0 = 10",
+    "one event, one destination, first attempt succeeds: events 3 + tracking_numbers 1 + ingest_log 0 + deliveries 5 (insert 3, claim 1, finish 1) + attempts 0 + event_payloads 0 = 9",
     async () => {
       const { key, source } = await atoshipWorkspace("rows-written");
       const endpoint = await mockEndpoint();
@@ -73,14 +73,15 @@ describe("rows written per event in D1", () => {
         tracking_numbers: 1,
         // ingest_log: none — the accepted request's entry is on its event's row (before: 1, the row
         // alone; a duplicate or a refusal still writes its row)
-        // insert: the row + workspace_created + destination_created + open (4) — its event's
-        // deliveries are a range of its id, no index entry (before: deliveries_event, 1 more);
-        // the claim's lease: the row (1); the finish: the row (1) — leaving the open partial index
-        // deletes its entry, which D1 does not report as a row written, and no full index holds
-        // status, so nothing is re-inserted (before: status in two full indexes, 2 more rows)
-        deliveries: 6,
+        // insert: the row + destination_created + open (3) — its event's deliveries are a range
+        // of its id (before: deliveries_event, 1 more), and a workspace's deliveries are its
+        // events' (before: deliveries_workspace_created, 1 more); the claim's lease: the row (1);
+        // the finish: the row (1) — leaving the open partial index deletes its entry, which D1
+        // does not report as a row written, and no full index holds status, so nothing is
+        // re-inserted (before: status in two full indexes, 2 more rows)
+        deliveries: 5,
       });
-      expect(counter.snapshot().other.d1RowsWritten).toBe(10);
+      expect(counter.snapshot().other.d1RowsWritten).toBe(9);
     },
   );
 });

@@ -57,20 +57,25 @@ export const deliveries = sqliteTable(
     firstResponseBody: text("first_response_body"),
   },
   /*
-   * Rows written: insert 1 (WITHOUT ROWID) + 3 entries; the claim's lease 1; a finish 1 (its
-   * open entry is deleted, which D1 does not report as a row written). Only the open index holds
-   * `status`, and only through its WHERE, so a finish re-inserts no entry, and a lease, an enqueue
-   * or a retry's new next_attempt_at touch no index (test/db/rows-written.test.ts counts them).
-   *   deliveries_workspace_created  GET /v1/deliveries, the console, counts since, retention's
-   *                                 expired walk; the event-type/status filters filter that range.
+   * Rows written: insert 1 (WITHOUT ROWID) + 2 entries (destination_created, open); the claim's
+   * lease 1; a finish 1 (its open entry is deleted, which D1 does not report as a row written).
+   * Only the open index holds `status`, and only through its WHERE, so a finish re-inserts no
+   * entry, and a lease, an enqueue or a retry's new next_attempt_at touch no index
+   * (test/db/rows-written.test.ts counts them). No index lists a workspace's deliveries: a
+   * delivery has its event's created_at and its id begins with its event's, so the workspace's
+   * events on events_workspace_created, each joined to its deliveries by key range, give them
+   * in (created_at, id) order (src/db/deliveries-walks.ts): GET /v1/deliveries and the console
+   * without a destination filter, counts since, retention's expired walk, bulk resends by filter.
    *   deliveries_event_legacy       partial, only rows whose id is 30 characters (written before
    *                                 ids began with their event's): an event's deliveries are
    *                                 otherwise a range of the primary key (detail, ?event=,
    *                                 ?delivery_status= EXISTS, retention's "no delivery refers to
-   *                                 it", the console's counts: src/db/deliveries-of-event.ts),
-   *                                 so a new row takes no entry here.
-   *   deliveries_destination_created  a destination's counts and stats, ?destination_id=, replay
-   *                                 sets (status and completed_at filter the destination's range).
+   *                                 it", the console's counts, the walks above:
+   *                                 src/db/deliveries-of-event.ts), so a new row takes no entry here.
+   *   deliveries_destination_created  a destination's counts and stats; the list, the console and
+   *                                 replay sets with a destination filter (one range per destination,
+   *                                 in (created_at, id) order: the index ends in the primary key;
+   *                                 status and completed_at filter it).
    *   deliveries_open               partial, open deliveries only: per-order ordering (earlier open
    *                                 of (destination, order) by sequence, release of the next), the
    *                                 drain (a destination's held ones), and the sweep, which scans
@@ -80,9 +85,10 @@ export const deliveries = sqliteTable(
    * on every finish) → deliveries_destination_created; deliveries_status_next (the sweep) and
    * deliveries_destination_order (ordering, drain) → deliveries_open. Dropped (migrations/0011):
    * deliveries_event (an entry per delivery) → the id's key range and deliveries_event_legacy.
+   * Dropped (migrations/0015): deliveries_workspace_created (an entry per delivery) → the
+   * workspace's events joined to their deliveries by key range.
    */
   (t) => [
-    index("deliveries_workspace_created").on(t.workspaceId, t.createdAt, t.id),
     index("deliveries_event_legacy").on(t.eventId).where(legacyDeliveryId(t.id)),
     index("deliveries_destination_created").on(t.destinationId, t.createdAt),
     index("deliveries_open")

@@ -56,7 +56,9 @@ export const events = sqliteTable(
    * The row also carries the ingest-log entry of the request that brought it (`request`), so an
    * accepted request writes no `ingest_log` row (0 rows written for its log entry).
    *   events_workspace_created    GET /v1/events and the console (newest first, keyset on created_at,
-   *                               id), the since/until filters, retention's purge, counts since, the
+   *                               id), the since/until filters, retention's purge, counts since, every
+   *                               walk of a workspace's deliveries, each event's joined by key
+   *                               (src/db/deliveries-walks.ts: deliveries have no such index), the
    *                               ingest log's listing of the requests events carry (rows of one
    *                               millisecond sorted by request id) and registration's trigger counts; the
    *                               type, source and delivery-status filters read this workspace range and
