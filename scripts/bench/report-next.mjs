@@ -1,6 +1,6 @@
 // BENCHMARKS.md's closing sections: the floor of the design's calls on this runtime, how the hot
 // path is built, and what is left — with the run's figures filled in.
-import { rowsPerEvent } from "./report-edge.mjs";
+import { retentionRows, rowsPerEvent } from "./report-edge.mjs";
 
 const fmt = (n, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? "–" : Number(n).toFixed(digits));
 
@@ -71,7 +71,11 @@ export function NEXT_STEPS(run, { one, burst, f, hotOne }) {
         .map(([name, v]) => `\`${name}\` ${fmt(v.rowsWritten / b.events, 1)}`)
         .join(", ");
       const alarms = b.counts.total.doSetAlarms / b.events;
-      return `- **Cost: rows written** are the largest lines of the bill at $1 per million each, in D1 and in the object's storage alike: ${fmt(rowsPerEvent(burst), 1)} per event in the burst (${top}; \`setAlarm\` ${fmt(alarms, 2)}). Each row left is one the API, the sweep or the outbox needs (test/db/rows-written.test.ts, and \`src/db/schema.ts\`'s comments, justify them one by one): the event row with its payload inline, the delivery row (a first-attempt success is recorded on it), the ingest-log row CONTRACT.md lists in \`/v1/ingest-log\`, their key and index entries, and the object's dedupe and sequence rows. What is left to cut would change what is kept: the ingest-log row of an accepted callback (its event already says when it came), or the dedupe row written a second time when its outbox entry is flushed (the \`do:seen\` count shows it).`;
+      const later = retentionRows(run.operations);
+      const retention = later
+        ? ` Retention later writes ${fmt(later.perEvent, 1)} more (a delete is a row written: the event, its delivery, its dedupe row), counted and priced beside the total above; dropping time partitions instead of deleting rows (SCALING.md, "1 billion stored events") is what would remove those.`
+        : "";
+      return `- **Cost: rows written** are the largest lines of the bill at $1 per million each, in D1 and in the object's storage alike: ${fmt(rowsPerEvent(burst), 1)} per event in the burst (${top}; \`setAlarm\` ${fmt(alarms, 2)}). Each one is kept for a reader (test/db/rows-written.test.ts, and the comments of \`src/db/tables/\`, justify them one by one): the event row, with its payload and its request's ingest-log entry inline, and its workspace and order-key entries (the list, and the order and tracking lookups); the delivery row, its destination and open entries (the stats and the destination filter; ordering, the drain and the sweep), its claim and its finish (a first-attempt success is recorded on it); the object's dedupe row, and its outbox mark. An event's deliveries are a key range of their ids and a workspace's are read through its events, so neither has an index of its own. What would go next changes what is kept or the guarantees: the claim (one write that stops two consumers sending one attempt), or the outbox mark (leaving the entry in the object until retention, paid in storage instead).${retention}`;
     })(),
     `- **A slow endpoint holds its batch**: an invocation may hold 6 connections and waits for all its sends, so one endpoint at its timeout delays the batch's other deliveries by up to that long (not exercised here: the receiver answers at once). Per-destination batches, or putting back the messages of a destination already known to be slow, would isolate it.`,
   ].join("\n");

@@ -1,4 +1,4 @@
-import { rowsPerEvent } from "./report-edge.mjs";
+import { retentionRows, rowsPerEvent } from "./report-edge.mjs";
 
 const fmt = (n, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? "–" : Number(n).toFixed(digits));
 
@@ -81,22 +81,4 @@ export function operationsSection(ops, per) {
     w();
   }
   return lines;
-}
-
-/**
- * Retention's deletes per event (null when the run did not count them): D1's purge per event
- * it purged, and the order objects' expiry per dedupe row it deleted.
- */
-export function retentionRows(ops) {
-  const r = ops.retention;
-  if (!r || !r.purged?.events || !r.dedupeRows) return null;
-  const d1 = r.counts.retention;
-  const objects = r.counts.order_do;
-  const byTable = [
-    ...Object.entries(d1.tables).filter(([, t]) => t.rowsWritten > 0).map(([k, t]) => [k, t.rowsWritten / r.purged.events]),
-    ...Object.entries(objects.tables).filter(([, t]) => t.rowsWritten > 0).map(([k, t]) => [k, t.rowsWritten / r.dedupeRows]),
-  ].sort((a, b) => b[1] - a[1]);
-  const d1PerEvent = d1.d1RowsWritten / r.purged.events;
-  const doPerEvent = (objects.doSqlRowsWritten + objects.doSetAlarms) / r.dedupeRows;
-  return { purged: r.purged, objects: r.objects, dedupeRows: r.dedupeRows, byTable, d1PerEvent, doPerEvent, perEvent: d1PerEvent + doPerEvent };
 }

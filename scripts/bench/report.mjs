@@ -1,8 +1,8 @@
 // Renders a benchmark run as BENCHMARKS.md.
 import { costPerMillionEvents, PRICES } from "./prices.mjs";
-import { ackPathSection, edgeTargets, rowsPerEvent, sideBySideSection } from "./report-edge.mjs";
+import { ackPathSection, edgeTargets, retentionRows, rowsPerEvent, sideBySideSection } from "./report-edge.mjs";
 import { floorOf, NEXT_STEPS } from "./report-next.mjs";
-import { operationsSection, retentionRows } from "./report-ops.mjs";
+import { operationsSection } from "./report-ops.mjs";
 
 const fmt = (n, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? "–" : Number(n).toFixed(digits));
 const int = (n) => (n === null || n === undefined ? "–" : Math.round(n).toLocaleString("en-US"));
