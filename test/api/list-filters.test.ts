@@ -1,27 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { mockEndpoint } from "../support/mock";
 import { api, atoshipEvent, atoshipWorkspace, createDestination, createSource, createWorkspace, eventually, postAtoship } from "../support/relay";
+import { idsOf, listPage, postDistinct, type Page } from "../support/lists";
 
 /**
  * Filters that compose (CONTRACT.md, Additions, "Filters"): `prefix.*` types, comma lists,
  * `destination_url`, and paging back with `prev_cursor`, on every list that has the field.
  */
 
-let serial = 0;
-async function post(source: { ingest_url: string; secret?: string }, event: string, data: Record<string, unknown> = {}) {
-  serial += 1;
-  const res = await postAtoship(source, atoshipEvent({ event, data: { label_id: `lbl_f${serial}_${Math.random()}`, ...data } }));
-  expect(res.status, res.text).toBe(200);
-  return res.json.event_ids[0] as string;
-}
-
-type Page = { data: Array<{ id: string; [k: string]: any }>; next_cursor: string | null; prev_cursor: string | null };
-async function list(key: string, path: string): Promise<Page> {
-  const r = await api("GET", path, { token: key });
-  expect(r.status, r.text).toBe(200);
-  return r.json as Page;
-}
-const ids = (p: Page) => p.data.map((e) => e.id);
+const post = postDistinct;
+const list = listPage;
+const ids = idsOf;
 const q = encodeURIComponent;
 
 /** Pages forward to the end, then back to the start with prev_cursor; both walks must give the same rows. */

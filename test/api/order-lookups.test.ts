@@ -2,7 +2,8 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { purgeEvents } from "../../src/db/events";
 import { mockEndpoint } from "../support/mock";
-import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, postAtoship } from "../support/relay";
+import { api, atoshipWorkspace, createDestination, eventually } from "../support/relay";
+import { idsOf, listPage, postDistinct, type Page } from "../support/lists";
 
 /**
  * `?order=` and `?tracking_number=` read events by their order key (one index entry per event):
@@ -11,23 +12,11 @@ import { api, atoshipEvent, atoshipWorkspace, createDestination, eventually, pos
  * GET /v1/events, GET /v1/deliveries, GET /v1/orders.
  */
 
-let serial = 0;
-async function post(source: { ingest_url: string; secret?: string }, event: string, data: Record<string, unknown>) {
-  serial += 1;
-  const res = await postAtoship(source, atoshipEvent({ event, data: { label_id: `lbl_l${serial}_${Math.random()}`, ...data } }));
-  expect(res.status, res.text).toBe(200);
-  return res.json.event_ids[0] as string;
-}
-
-type Page = { data: Array<{ id: string; [k: string]: any }>; next_cursor: string | null; prev_cursor: string | null };
-async function list(key: string, path: string): Promise<Page> {
-  const r = await api("GET", path, { token: key });
-  expect(r.status, r.text).toBe(200);
-  return r.json as Page;
-}
-const ids = (p: Page) => p.data.map((e) => e.id);
+const post = postDistinct;
+const list = listPage;
+const ids = idsOf;
 const q = encodeURIComponent;
-const unique = (s: string) => `${s}-${Date.now()}-${serial}`;
+const unique = (s: string) => `${s}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}`;
 
 /** `these` in the order the unfiltered list gives them: (created_at, id), newest first (two events may share a millisecond). */
 async function inListOrder(key: string, these: string[]): Promise<string[]> {
