@@ -4,8 +4,7 @@ import type { Db } from "./client";
 import type { Delivery } from "./deliveries";
 import { eventDeliveryIds, firstSuccessesOfDestinations } from "./deliveries-reads";
 import { STILL_EXPIRED_IDS_SQL } from "./deliveries-pages";
-import { jsonColumns, jsonRowsStatements } from "./json-rows";
-import { columnNames, rowToDriver } from "./rows";
+import { jsonInsertColumns, jsonRowsStatements } from "./json-rows";
 import { attempts } from "./schema";
 import { inIds } from "./where";
 
@@ -19,16 +18,16 @@ import { inIds } from "./where";
 export type Attempt = typeof attempts.$inferSelect;
 export type NewAttempt = typeof attempts.$inferInsert;
 
-const COLUMNS = columnNames(attempts);
-const INSERT_ATTEMPTS = `INSERT INTO attempts (${COLUMNS.join(", ")})
-  SELECT ${jsonColumns(COLUMNS)} FROM json_each(?1) r`;
+const KEYS = ["id", "deliveryId", "workspaceId", "destinationId", "attempt", "at", "url", "statusCode", "durationMs", "error", "responseBody", "succeeded"] as const;
+const COLUMNS = jsonInsertColumns(attempts, KEYS);
+const INSERT_ATTEMPTS = `INSERT INTO attempts (${COLUMNS.names}) SELECT ${COLUMNS.values} FROM json_each(?1) r`;
 
-/** The attempt rows of a consumer batch: one statement per 100 rows. */
+/** The attempt rows of a consumer batch: one statement per 100 rows (JSON `true` reads back as 1). */
 export function insertAttemptsStatements(d1: D1Database, rows: NewAttempt[]): D1PreparedStatement[] {
   return jsonRowsStatements(
     d1,
     INSERT_ATTEMPTS,
-    rows.map((r) => rowToDriver(attempts, r)),
+    rows.map((r) => Object.fromEntries(KEYS.map((k) => [k, r[k] ?? null]))),
   );
 }
 

@@ -3,8 +3,8 @@ import { getTableColumns, type Table } from "drizzle-orm";
 /**
  * Multi-row statements: the rows travel as one JSON array bound to `?1` and are read back
  * with `json_each(?1) r`, so one statement writes many rows whatever D1's limit on bound
- * parameters (100). Used by the order objects' outbox flush (src/orders/outbox.ts) and the consumer's
- * batch-wide attempt record (src/delivery/record.ts).
+ * parameters (100). Used by the order objects' outbox flush (src/orders/flush-batch.ts) and the
+ * consumer's batch-wide record (src/delivery/record.ts), all keyed by the schema's property names.
  */
 
 /** Rows per statement: far inside D1's limits on statement and parameter size. */

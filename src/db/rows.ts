@@ -3,7 +3,8 @@ import { getTableColumns, type InferInsertModel, type InferSelectModel, type Tab
 /**
  * Raw D1 rows and drizzle rows, converted by the schema's own columns (their SQL names and
  * their JSON / boolean mappings), for the statements drizzle cannot build: the consumer's
- * claim batch and the `json_each` multi-row writes. A renamed column changes both sides.
+ * claim batch and a single-row insert built by hand (multi-row writes: src/db/json-rows.ts).
+ * A renamed column changes both sides.
  */
 
 /** A raw D1 row (snake_case, JSON as text, booleans as 0/1) in `table`'s drizzle row shape. */
@@ -25,9 +26,4 @@ export function rowToDriver<T extends Table>(table: T, row: InferInsertModel<T>)
     out[column.name] = value === null || value === undefined ? null : column.mapToDriverValue(value);
   }
   return out;
-}
-
-/** The SQL names of `table`'s columns, in schema order. */
-export function columnNames(table: Table): string[] {
-  return Object.values(getTableColumns(table)).map((c) => c.name);
 }
