@@ -35,8 +35,17 @@ const EVENT_KEYS = [
   "trackingNumber", "sequence", "dedupeKey", "body", "raw", "occurredAt", "createdAt", "request",
 ] as const satisfies readonly (keyof EventRow)[];
 const EVENT_COLUMNS = jsonInsertColumns(events, EVENT_KEYS);
+/** The column the events insert returns for each row it wrote (a row already there returns nothing). */
+const INSERTED_EVENT = "inserted_event_id";
+
+/** The events a batch's events inserts wrote, from the batch's results. */
+export function insertedEventIds(results: D1Result[]): Set<string> {
+  const out = new Set<string>();
+  for (const r of results) for (const row of (r.results ?? []) as Record<string, unknown>[]) if (typeof row[INSERTED_EVENT] === "string") out.add(row[INSERTED_EVENT]);
+  return out;
+}
 const INSERT_EVENTS = `INSERT INTO events (${EVENT_COLUMNS.names})
-  SELECT ${EVENT_COLUMNS.values} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
+  SELECT ${EVENT_COLUMNS.values} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING RETURNING id AS ${INSERTED_EVENT}`;
 
 const PAYLOAD_COLUMNS = jsonInsertColumns(eventPayloads, ["eventId", "workspaceId", "raw"]);
 const INSERT_PAYLOADS = `INSERT INTO event_payloads (${PAYLOAD_COLUMNS.names})

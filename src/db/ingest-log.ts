@@ -117,17 +117,18 @@ const requestOf = (l: IngestLogEntry): EventRequest => ({ id: l.id, reason: l.re
 /**
  * The carried entries whose event row did not take them — it was in D1 already, so its insert
  * did nothing (an order object that forgot the event: dedupe past retention, a changed shard
- * count) — written as `ingest_log` rows instead, so no request goes unlogged. Runs after the
- * events' insert in the same batch; a row its event holds costs a read of the event by its key
- * and writes nothing.
+ * count) — written as `ingest_log` rows instead, so no request goes unlogged. `inserted` are the
+ * events the flush's insert returned (src/db/events.ts INSERT_EVENTS, `RETURNING`): nothing more
+ * is sent to D1 when every carried entry's event took it, as it almost always does.
  */
-export function carriedLogFallbackStatements(db: D1Database, carried: IngestLogEntry[]): D1PreparedStatement[] {
+export function uncarriedLogStatements(db: D1Database, carried: IngestLogEntry[], inserted: ReadonlySet<string>): D1PreparedStatement[] {
+  // An event that holds this very entry (a flush done again) needs no row: checked by its key.
   return jsonRowsStatements(
     db,
     `INSERT INTO ingest_log (${COLUMNS.names}) SELECT ${COLUMNS.values} FROM json_each(?1) r
       WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = r.value ->> '$.eventId' AND e.workspace_id = r.value ->> '$.workspaceId'
                           AND e.request ->> '$.id' = r.value ->> '$.id') ${ON_CONFLICT}`,
-    carried.map(ingestLogRow),
+    carried.filter((l) => !inserted.has(l.eventIds[0]!)).map(ingestLogRow),
   );
 }
 

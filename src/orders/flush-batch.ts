@@ -1,7 +1,7 @@
 import { insertNewDeliveriesStatements } from "../db/deliveries-create";
 import type { WorkspaceRouting } from "../db/destinations";
 import { insertEventsStatements, insertPayloadsStatements } from "../db/events";
-import { carriedLogFallbackStatements, upsertIngestLogStatements, type placeLogs } from "../db/ingest-log";
+import { upsertIngestLogStatements, type placeLogs } from "../db/ingest-log";
 import { configGuardStatement } from "../db/workspaces";
 import { fanOut } from "./fan-out";
 
@@ -10,9 +10,11 @@ import { fanOut } from "./fan-out";
  * guard first, so a stale routing fails the whole batch; the events with their new (tracking
  * number, order key) pairs, payloads too large for their row, the fan-out's deliveries, and the
  * ingest-log entries not carried by their event — and the queue messages to send once it held.
+ * An entry carried by an event that was in D1 already follows in a second batch
+ * (uncarriedLogStatements), rarely.
  * Multi-row statements, idempotent by deterministic ids: a redone flush doubles nothing.
  */
-export async function flushBatch(db: D1Database, { events, logs, carried }: ReturnType<typeof placeLogs>, routing: WorkspaceRouting | undefined) {
+export async function flushBatch(db: D1Database, { events, logs }: ReturnType<typeof placeLogs>, routing: WorkspaceRouting | undefined) {
   const { deliveries, messages } = routing ? await fanOut(events, routing, Date.now()) : { deliveries: [], messages: [] };
   // A payload too large to ride in its events row goes to event_payloads (src/db/events.ts decides).
   const payloads = events.flatMap((e) => (e.raw !== null ? [{ eventId: e.id, workspaceId: e.workspaceId, raw: e.raw }] : []));
@@ -23,7 +25,6 @@ export async function flushBatch(db: D1Database, { events, logs, carried }: Retu
       ...insertPayloadsStatements(db, payloads),
       ...insertNewDeliveriesStatements(db, deliveries),
       ...upsertIngestLogStatements(db, logs),
-      ...carriedLogFallbackStatements(db, carried),
     ],
     messages,
   };

@@ -1,6 +1,7 @@
 import { dbOf } from "../db/client";
 import { readWorkspaceRouting, type WorkspaceRouting } from "../db/destinations";
-import { placeLogs } from "../db/ingest-log";
+import { insertedEventIds } from "../db/events";
+import { placeLogs, uncarriedLogStatements } from "../db/ingest-log";
 import { BY_KEY, entryKey, keyParts, type EntryKey, type OutboxEntry } from "./outbox-entry";
 import { isStaleConfig } from "../db/workspaces";
 import { enqueueDeliveries } from "../delivery/messages";
@@ -210,14 +211,17 @@ export class Outbox {
     this.workspaceId = workspaceId;
     let routing = placed.events.length ? await this.currentRouting(workspaceId) : undefined;
     let plan = await flushBatch(this.env.DB, placed, routing);
+    let results: D1Result[];
     try {
-      await this.env.DB.batch(plan.statements);
+      results = await this.env.DB.batch(plan.statements);
     } catch (err) {
       if (!isStaleConfig(err)) throw err;
       routing = await this.currentRouting(workspaceId, true);
       plan = await flushBatch(this.env.DB, placed, routing);
-      await this.env.DB.batch(plan.statements);
+      results = await this.env.DB.batch(plan.statements);
     }
+    const uncarried = uncarriedLogStatements(this.env.DB, placed.carried, insertedEventIds(results));
+    if (uncarried.length) await this.env.DB.batch(uncarried);
     this.faultAt("after_d1");
     await enqueueDeliveries(this.env.DELIVERIES, plan.messages);
     this.faultAt("after_queue");

@@ -1,9 +1,9 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { dbOf } from "../../src/db/client";
-import { insertEventsStatements, type EventRow } from "../../src/db/events";
+import { insertedEventIds, insertEventsStatements, type EventRow } from "../../src/db/events";
 import {
-  carriedLogFallbackStatements,
+  uncarriedLogStatements,
   ingestLogQuery,
   insertIngestLogStatement,
   placeLogs,
@@ -45,7 +45,9 @@ function listed(l: IngestLogEntry): IngestLogRow {
 /** Writes entries as a flush does: each accepted request's log on the event it brought, the rest as rows. */
 async function flush(entries: { event?: EventRow; logs: IngestLogEntry[] }[]) {
   const { events, logs, carried } = placeLogs(entries);
-  await env.DB.batch([...insertEventsStatements(env.DB, events), ...upsertIngestLogStatements(env.DB, logs), ...carriedLogFallbackStatements(env.DB, carried)]);
+  const results = await env.DB.batch([...insertEventsStatements(env.DB, events), ...upsertIngestLogStatements(env.DB, logs)]);
+  const uncarried = uncarriedLogStatements(env.DB, carried, insertedEventIds(results));
+  if (uncarried.length) await env.DB.batch(uncarried);
 }
 
 const logRowIds = async (workspaceId: string) =>

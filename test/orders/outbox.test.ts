@@ -114,10 +114,10 @@ describe("the outbox: ACK on the object's durable write, D1 and the queue fed in
     const counts = counter.snapshot().order_do;
     // The routing read (this outbox holds none yet: two reads in one batch), then the write:
     // the config guard, events (small payloads and the requests' log entries ride in their rows),
-    // their tracking-number pairs, the log entries' fallback for an event already stored (it
-    // writes nothing here); no deliveries (no destination), no payload rows, no ingest_log upsert.
+    // their tracking-number pairs; no deliveries (no destination), no payload rows, no ingest_log
+    // upsert, and no second batch (every event was new, so each took its request's entry).
     expect(counts.d1RoundTrips).toBe(2);
-    expect(counts.d1Statements).toBe(2 + 4);
+    expect(counts.d1Statements).toBe(2 + 3);
   });
 
   it("a stale routing never lands: a destination added after the ingest cache was warmed gets its delivery", async () => {
