@@ -196,11 +196,20 @@ export function ingestLogQuery(workspaceId: string, filter: IngestLogFilter, fro
   const logArm = `SELECT ${LOG_ROW} FROM ingest_log l WHERE l.workspace_id = ?1${where("l.at", "l.id", "l.source_id")}${
     results ? ` AND l.result IN (SELECT value FROM json_each(${p(JSON.stringify(results))}))` : ""
   }`;
-  const arms = [logArm];
-  if (!results || results.includes("accepted")) {
-    arms.push(`SELECT ${REQUEST_ROW} FROM events e WHERE e.workspace_id = ?1 AND e.request IS NOT NULL${where("e.created_at", REQUEST_ID, "e.source_id")} AND ${NOT_SHADOWED}`);
-  }
-  return { sql: `${arms.join(" UNION ALL ")} ORDER BY 4 ${dir}, 1 ${dir} LIMIT ${p(limit)}`, params };
+  if (results && !results.includes("accepted")) return { sql: `${logArm} ORDER BY l.at ${dir}, l.id ${dir} LIMIT ${p(limit)}`, params };
+  // The events arm reaches no further than the page of ingest_log rows does when that page is
+  // full: a workspace whose events carry few requests (a pointer provider's, fetched later) would
+  // otherwise have the arm walk all its events to fill a page the log rows fill anyway.
+  const lim = p(limit);
+  const reach = newer
+    ? `e.created_at <= coalesce((SELECT CASE WHEN count(*) = ${lim} THEN max(at) END FROM page), ${Number.MAX_SAFE_INTEGER})`
+    : `e.created_at >= coalesce((SELECT CASE WHEN count(*) = ${lim} THEN min(at) END FROM page), ${Number.MIN_SAFE_INTEGER})`;
+  const eventsArm = `SELECT ${REQUEST_ROW} FROM events e WHERE e.workspace_id = ?1 AND e.request IS NOT NULL${where("e.created_at", REQUEST_ID, "e.source_id")} AND ${reach} AND ${NOT_SHADOWED}`;
+  return {
+    sql: `WITH page AS (${logArm} ORDER BY l.at ${dir}, l.id ${dir} LIMIT ${lim})
+      SELECT * FROM page UNION ALL ${eventsArm} ORDER BY 4 ${dir}, 1 ${dir} LIMIT ${lim}`,
+    params,
+  };
 }
 
 /** A listed row as D1 returns it: snake_case, JSON columns as their text. */

@@ -215,24 +215,51 @@ describe("the merged listing", () => {
       return results.map((r) => r.detail);
     };
     const cursor = { at: 5, id: "ilg_x" };
-    for (const [from, op] of [[{ direction: "older" }, ""], [{ direction: "older", from: cursor }, " AND at<?"], [{ direction: "newer", from: cursor }, " AND at>?"]] as const) {
+    // The events arm is bounded twice: by the cursor, and by how far the page of ingest_log rows reaches.
+    for (const [from, op, reach] of [
+      [{ direction: "older" }, "", " AND created_at>?"],
+      [{ direction: "older", from: cursor }, " AND at<?", " AND created_at>? AND created_at<?"],
+      [{ direction: "newer", from: cursor }, " AND at>?", " AND created_at>? AND created_at<?"],
+    ] as const) {
       const p = await plan({}, from);
       expect(p[0]).toBe("MERGE (UNION ALL)");
       expect(p).toContain(`SEARCH l USING PRIMARY KEY (workspace_id=?${op})`);
-      expect(p).toContain(`SEARCH e USING INDEX events_workspace_created (workspace_id=?${op.replace("at", "created_at")})`);
+      expect(p).toContain(`SEARCH e USING INDEX events_workspace_created (workspace_id=?${reach})`);
       // The correction check is a lookup by key.
       expect(p).toContain("SEARCH c USING PRIMARY KEY (workspace_id=? AND at=? AND id=?)");
-      // Only the rows of one millisecond are sorted (by the request's id), never the arm.
-      expect(p.filter((d) => d.includes("TEMP B-TREE"))).toEqual(["USE TEMP B-TREE FOR LAST TERM OF ORDER BY"]);
+      // Sorted: the page of ingest_log rows (at most the limit), and an event's millisecond by the
+      // request's id — never an arm's walk.
+      expect(p.filter((d) => d.includes("TEMP B-TREE"))).toEqual(["USE TEMP B-TREE FOR ORDER BY", "USE TEMP B-TREE FOR LAST TERM OF ORDER BY"]);
+      expect(p[p.indexOf("USE TEMP B-TREE FOR ORDER BY") - 1]).toBe("SCAN page");
       expect(p.join(" | ")).not.toMatch(/SCAN (l|e)\b/);
     }
     const filtered = await plan({ sources: ["src_a", "src_b"], results: ["accepted", "duplicate"], since: 1, until: 9 }, { direction: "older" });
     expect(filtered).toContain("SEARCH l USING PRIMARY KEY (workspace_id=? AND at>? AND at<?)");
     expect(filtered).toContain("SEARCH e USING INDEX events_workspace_created (workspace_id=? AND created_at>? AND created_at<?)");
-    expect(filtered.filter((d) => d.includes("TEMP B-TREE"))).toEqual(["USE TEMP B-TREE FOR LAST TERM OF ORDER BY"]);
     // No accepted rows asked for: the events arm is not read at all.
     const refused = await plan({ results: ["rejected"] }, { direction: "older" });
     expect(refused[0]).toBe("SEARCH l USING PRIMARY KEY (workspace_id=?)");
     expect(refused.join(" | ")).not.toMatch(/events|TEMP B-TREE/);
   });
 });
+
+describe("a workspace whose events carry few requests", () => {
+  it("a page the ingest_log rows fill reads only the events of its own time span", async () => {
+    const ws = wsId();
+    const t = 1_710_000_000_000;
+    // 400 older events without a request (a pointer provider's, fetched later), then 60 log rows.
+    const quiet = Array.from({ length: 400 }, (_, i) => ({ ...event(ws, `evt_${ws.slice(-8)}_q${i}`, t + i), request: null }));
+    await env.DB.batch(insertEventsStatements(env.DB, quiet));
+    await env.DB.batch(upsertIngestLogStatements(env.DB, Array.from({ length: 60 }, (_, i) => log(ws, `ilg_pt_${String(i).padStart(3, "0")}`, t + 1_000 + i, { reason: "pending_fetch" }))));
+    const q = ingestLogQuery(ws, {}, { direction: "older" }, 51);
+    const r = await env.DB.prepare(q.sql).bind(...q.params).all<{ id: string }>();
+    expect(r.results).toHaveLength(51);
+    // The page's rows, read a few times over (the page, its reach, the merge) — fewer than the 400
+    // events behind it, which an unbounded events arm walks before it can answer.
+    expect(r.meta.rows_read).toBeLessThan(400);
+    // The last page still reaches them: every entry is listed once.
+    const all = await listIngestLog(dbOf(env), ws, {}, { limit: 500 });
+    expect(all.data.map((d) => d.id)).toEqual(Array.from({ length: 60 }, (_, i) => `ilg_pt_${String(59 - i).padStart(3, "0")}`));
+  });
+});
+
