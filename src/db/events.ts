@@ -63,14 +63,15 @@ const LARGE_PAYLOAD_CHARS = 256 * 1024;
  * DO NOTHING`, not `OR IGNORE`, so a row that breaks any other rule fails the batch instead of
  * vanishing. `livemode` travels as JSON true/false, which `->>` reads as 1/0.
  */
-export function insertEventsStatements(db: D1Database, rows: EventRow[]): D1PreparedStatement[] {
+export function insertEventsStatements(db: D1Database, rows: EventRow[], opts: { pairsKnown?: (row: EventRow) => boolean } = {}): D1PreparedStatement[] {
   return [
     ...jsonRowsStatements(
       db,
       INSERT_EVENTS,
       rows.map((r) => (r.raw === null || isInline(r.raw) ? r : { ...r, raw: null })),
     ),
-    ...insertTrackingNumbersStatements(db, rows),
+    // A writer that knows a pair is stored (the order object that wrote it) may skip its statement.
+    ...insertTrackingNumbersStatements(db, opts.pairsKnown ? rows.filter((r) => !opts.pairsKnown!(r)) : rows),
   ];
 }
 

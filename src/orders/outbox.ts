@@ -1,12 +1,12 @@
 import { dbOf } from "../db/client";
 import { readWorkspaceRouting, type WorkspaceRouting } from "../db/destinations";
-import { insertedEventIds } from "../db/events";
+import { insertedEventIds, type EventRow } from "../db/events";
 import { placeLogs, uncarriedLogStatements } from "../db/ingest-log";
 import { BY_KEY, entryKey, keyParts, type EntryKey, type OutboxEntry } from "./outbox-entry";
 import { isStaleConfig } from "../db/workspaces";
 import { enqueueDeliveries } from "../delivery/messages";
 import { reportBacklog } from "./backlog";
-import { flushBatch } from "./flush-batch";
+import { flushBatch, WrittenPairs } from "./flush-batch";
 
 /** An entry as read for a flush, with the stored text it was read from. */
 interface Read {
@@ -57,6 +57,7 @@ export class Outbox {
   private lastReport = "";
   private workspaceId: string | null = null;
   private readonly refusedAlone = new Map<string, number>();
+  private readonly pairs = new WrittenPairs();
 
   constructor(
     private readonly ctx: DurableObjectState,
@@ -210,16 +211,18 @@ export class Outbox {
     if (!workspaceId) return;
     this.workspaceId = workspaceId;
     let routing = placed.events.length ? await this.currentRouting(workspaceId) : undefined;
-    let plan = await flushBatch(this.env.DB, placed, routing);
+    const known = (e: EventRow) => this.pairs.known(e);
+    let plan = await flushBatch(this.env.DB, placed, routing, known);
     let results: D1Result[];
     try {
       results = await this.env.DB.batch(plan.statements);
     } catch (err) {
       if (!isStaleConfig(err)) throw err;
       routing = await this.currentRouting(workspaceId, true);
-      plan = await flushBatch(this.env.DB, placed, routing);
+      plan = await flushBatch(this.env.DB, placed, routing, known);
       results = await this.env.DB.batch(plan.statements);
     }
+    this.pairs.remember(placed.events);
     const uncarried = uncarriedLogStatements(this.env.DB, placed.carried, insertedEventIds(results));
     if (uncarried.length) await this.env.DB.batch(uncarried);
     this.faultAt("after_d1");

@@ -44,6 +44,9 @@ function rowsByTable(): Record<string, number> {
   return out;
 }
 
+/** The first test's workspace, for the same shipment's next event. */
+let shipment: { source: Awaited<ReturnType<typeof atoshipWorkspace>>["source"]; endpoint: Awaited<ReturnType<typeof mockEndpoint>> } | undefined;
+
 describe("rows written per event in D1", () => {
   it(
     "one event, one destination, first attempt succeeds: events 3 + tracking_numbers 1 + ingest_log 0 + deliveries 5 (insert 3, claim 1, finish 1) + attempts 0 + event_payloads 0 = 9",
@@ -51,6 +54,7 @@ describe("rows written per event in D1", () => {
       const { key, source } = await atoshipWorkspace("rows-written");
       const endpoint = await mockEndpoint();
       await createDestination(key, { url: endpoint.url });
+      shipment = { source, endpoint };
 
       counting = true;
       // An event with an order reference and a tracking number: one order-key entry serves both,
@@ -84,20 +88,42 @@ describe("rows written per event in D1", () => {
       expect(counter.snapshot().other.d1RowsWritten).toBe(9);
     },
   );
+
+  it("the shipment's next event: no tracking pair written, nor its statement sent (the order object knows it wrote it)", async () => {
+    const { source, endpoint } = shipment!;
+    const before = counter.snapshot().other;
+    const pairsBefore = { ...before.tables["d1:tracking_numbers"]! };
+    const rowsBefore = before.d1RowsWritten;
+    counting = true;
+    const res = await postAtoship(source, atoshipEvent({ event: "label.voided", data: { order_id: "ord_rows", tracking_number: "1Z_ROWS" } }));
+    expect(res.json.duplicate).toBe(false);
+    await endpoint.waitForRequests(2);
+    await eventually(async () => {
+      const d = await env.DB.prepare("SELECT status, lease_until FROM deliveries WHERE event_id = ?1").bind(res.json.event_ids[0]).first<{ status: string; lease_until: number | null }>();
+      return d?.status === "succeeded" && d.lease_until === null;
+    });
+    counting = false;
+    const after = counter.snapshot().other;
+    expect(after.tables["d1:tracking_numbers"]).toEqual(pairsBefore);
+    expect(after.d1RowsWritten - rowsBefore).toBe(8);
+    // Still found by its tracking number.
+    const found = await env.DB.prepare("SELECT count(*) AS n FROM tracking_numbers WHERE tracking_number = '1Z_ROWS'").first<{ n: number }>();
+    expect(found!.n).toBe(1);
+  });
 });
 
-describe("rows written when retention removes that event", () => {
-  it("the purge after RETENTION_DAYS deletes each of its rows once: events 1 + tracking_numbers 1 + ingest_log 0 + deliveries 1 = 3", async () => {
+describe("rows written when retention removes those events", () => {
+  it("the purge after RETENTION_DAYS deletes each row once: events 2 + their shared tracking pair 1 + ingest_log 0 + deliveries 2 = 5", async () => {
     const before = rowsByTable();
     counting = true;
     const report = await purgeExpired(env, Date.now() + 31 * 86_400_000);
     counting = false;
     // The request's ingest-log entry is in the event's row and goes with it (before: an ingest_log row, 1 more).
-    expect(report).toMatchObject({ deliveries: 1, events: 1, ingest_log: 0 });
+    expect(report).toMatchObject({ deliveries: 2, events: 2, ingest_log: 0 });
     const after = rowsByTable();
     const deleted = Object.fromEntries(Object.keys(after).map((t) => [t, after[t]! - (before[t] ?? 0)]).filter(([, n]) => n !== 0));
     // D1 reports a delete as one row written, its index entries included (the bench adds these
     // to the per-event price: scripts/bench/report-ops.mjs retentionRows).
-    expect(deleted).toEqual({ events: 1, tracking_numbers: 1, deliveries: 1 });
+    expect(deleted).toEqual({ events: 2, tracking_numbers: 1, deliveries: 2 });
   });
 });
