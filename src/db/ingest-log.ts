@@ -64,28 +64,27 @@ export function insertIngestLogStatement(db: D1Database, e: IngestLogEntry): D1P
 export function foldRefusalStatements(db: D1Database, e: IngestLogEntry, count: number, lastAt: number): D1PreparedStatement[] {
   const row = ingestLogRow(e);
   const minute = Math.floor(e.at / 60_000) * 60_000;
-  const inItsMinute = `workspace_id = ?1 AND at >= ?2 AND at < ?3 AND id = ?4`;
+  /** The fold's row, its four values bound from `?first` on: workspace, minute, next minute, id. */
+  const inItsMinute = (first: number) => `workspace_id = ?${first} AND at >= ?${first + 1} AND at < ?${first + 2} AND id = ?${first + 3}`;
+  const fold = [e.workspaceId, minute, minute + 60_000, e.id];
   const n = KEYS.length;
   return [
-    db
-      .prepare(`UPDATE ingest_log SET count = count + ?5, last_at = max(coalesce(last_at, at), ?6) WHERE ${inItsMinute}`)
-      .bind(e.workspaceId, minute, minute + 60_000, e.id, count, lastAt),
+    db.prepare(`UPDATE ingest_log SET count = count + ?5, last_at = max(coalesce(last_at, at), ?6) WHERE ${inItsMinute(1)}`).bind(...fold, count, lastAt),
     db
       .prepare(
         `INSERT INTO ingest_log (${COLUMNS.names}, count, last_at) SELECT ${KEYS.map((_, i) => `?${i + 1}`).join(", ")}, ?${n + 1}, ?${n + 2}
-          WHERE NOT EXISTS (SELECT 1 FROM ingest_log WHERE workspace_id = ?${n + 3} AND at >= ?${n + 4} AND at < ?${n + 5} AND id = ?${n + 6})`,
+          WHERE NOT EXISTS (SELECT 1 FROM ingest_log WHERE ${inItsMinute(n + 3)})`,
       )
-      .bind(...KEYS.map((k) => row[k]), count, lastAt, e.workspaceId, minute, minute + 60_000, e.id),
+      .bind(...KEYS.map((k) => row[k]), count, lastAt, ...fold),
   ];
 }
 
-/** The same upsert for many entries, one statement per slice (the order objects' group commit). `WHERE true` lets SQLite parse the ON CONFLICT after a SELECT. */
+/** The multi-row upsert of entries bound as `?1` (`r`), of those for which `condition` holds. `WHERE` lets SQLite parse the ON CONFLICT after a SELECT. */
+const upsertEntriesSql = (condition: string) => `INSERT INTO ingest_log (${COLUMNS.names}) SELECT ${COLUMNS.values} FROM json_each(?1) r WHERE ${condition} ${ON_CONFLICT}`;
+
+/** The same upsert for many entries, one statement per slice (the order objects' group commit). */
 export function upsertIngestLogStatements(db: D1Database, entries: IngestLogEntry[]): D1PreparedStatement[] {
-  return jsonRowsStatements(
-    db,
-    `INSERT INTO ingest_log (${COLUMNS.names}) SELECT ${COLUMNS.values} FROM json_each(?1) r WHERE true ${ON_CONFLICT}`,
-    entries.map(ingestLogRow),
-  );
+  return jsonRowsStatements(db, upsertEntriesSql("true"), entries.map(ingestLogRow));
 }
 
 /**
@@ -123,11 +122,11 @@ const requestOf = (l: IngestLogEntry): EventRequest => ({ id: l.id, reason: l.re
  */
 export function uncarriedLogStatements(db: D1Database, carried: IngestLogEntry[], inserted: ReadonlySet<string>): D1PreparedStatement[] {
   // An event that holds this very entry (a flush done again) needs no row: checked by its key.
+  const notOnItsEvent = `NOT EXISTS (SELECT 1 FROM events e WHERE e.id = r.value ->> '$.eventId' AND e.workspace_id = r.value ->> '$.workspaceId'
+                          AND e.request ->> '$.id' = r.value ->> '$.id')`;
   return jsonRowsStatements(
     db,
-    `INSERT INTO ingest_log (${COLUMNS.names}) SELECT ${COLUMNS.values} FROM json_each(?1) r
-      WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = r.value ->> '$.eventId' AND e.workspace_id = r.value ->> '$.workspaceId'
-                          AND e.request ->> '$.id' = r.value ->> '$.id') ${ON_CONFLICT}`,
+    upsertEntriesSql(notOnItsEvent),
     carried.filter((l) => !inserted.has(l.eventIds[0]!)).map(ingestLogRow),
   );
 }

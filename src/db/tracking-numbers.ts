@@ -16,15 +16,20 @@ const COLUMNS = jsonInsertColumns(trackingNumbers, ["workspaceId", "trackingNumb
 const INSERT = `INSERT INTO tracking_numbers (${COLUMNS.names})
   SELECT ${COLUMNS.values} FROM json_each(?1) r WHERE true ON CONFLICT DO NOTHING`;
 
+type PairOf = { workspaceId: string; trackingNumber: string | null; orderKey: string | null };
+
+/** A pair's identity, for sets of pairs (this statement's, an order object's memory of what it wrote). */
+export const pairKey = (e: PairOf) => JSON.stringify([e.workspaceId, e.trackingNumber, e.orderKey]);
+
 /** The (tracking number, order key) pairs of these events, each once, in multi-row statements (none when no event has one). */
 export function insertTrackingNumbersStatements(
   db: D1Database,
-  events: { workspaceId: string; trackingNumber: string | null; orderKey: string | null }[],
+  events: PairOf[],
 ): D1PreparedStatement[] {
   const pairs = new Map<string, TrackingNumberRow>();
   for (const e of events) {
     if (!e.trackingNumber || !e.orderKey) continue;
-    pairs.set(JSON.stringify([e.workspaceId, e.trackingNumber, e.orderKey]), { workspaceId: e.workspaceId, trackingNumber: e.trackingNumber, orderKey: e.orderKey });
+    pairs.set(pairKey(e), { workspaceId: e.workspaceId, trackingNumber: e.trackingNumber, orderKey: e.orderKey });
   }
   return jsonRowsStatements(db, INSERT, [...pairs.values()]);
 }

@@ -2,6 +2,7 @@ import { insertNewDeliveriesStatements } from "../db/deliveries-create";
 import type { WorkspaceRouting } from "../db/destinations";
 import { insertEventsStatements, insertPayloadsStatements, type EventRow } from "../db/events";
 import { upsertIngestLogStatements, type placeLogs } from "../db/ingest-log";
+import { pairKey } from "../db/tracking-numbers";
 import { configGuardStatement } from "../db/workspaces";
 import { fanOut } from "./fan-out";
 
@@ -47,16 +48,12 @@ export class WrittenPairs {
   private readonly at = new Map<string, number>();
 
   known(e: EventRow): boolean {
-    return (this.at.get(WrittenPairs.key(e)) ?? 0) > Date.now() - WrittenPairs.MEMORY_MS;
+    return (this.at.get(pairKey(e)) ?? 0) > Date.now() - WrittenPairs.MEMORY_MS;
   }
 
   remember(events: EventRow[]) {
     if (this.at.size > WrittenPairs.MAX) this.at.clear();
     const now = Date.now();
-    for (const e of events) if (e.trackingNumber && e.orderKey) this.at.set(WrittenPairs.key(e), now);
-  }
-
-  private static key(e: EventRow): string {
-    return JSON.stringify([e.workspaceId, e.trackingNumber, e.orderKey]);
+    for (const e of events) if (e.trackingNumber && e.orderKey) this.at.set(pairKey(e), now);
   }
 }

@@ -5,7 +5,7 @@ import type { IngestLogEntry } from "../db/ingest-log";
 import type { CanonicalEvent } from "../events/canonical";
 import { retentionDays } from "../lib/config";
 import { Outbox, type FlushFault } from "./outbox";
-import { entryKey, type OutboxEntry } from "./outbox-entry";
+import { BY_KEY, entryKey, type OutboxEntry } from "./outbox-entry";
 import { adoptLegacyTables, legacyDuplicate, legacySequence, expireLegacy } from "./legacy-dedupe";
 
 /** One event as the ingest route prepared it: identity and canonical body (minus sequence). */
@@ -143,7 +143,7 @@ export class OrderSequencer extends DurableObject<Env> {
 
     for (const ev of req.events) {
       const seen =
-        sql.exec<{ event_id: string }>("SELECT event_id FROM dedupe WHERE order_key = ?1 AND dedupe_key = ?2", orderKey, ev.dedupeKey).toArray()[0] ??
+        sql.exec<{ event_id: string }>(`SELECT event_id FROM dedupe WHERE ${BY_KEY}`, orderKey, ev.dedupeKey).toArray()[0] ??
         (this.legacy ? legacyDuplicate(this.ctx.storage, ev.dedupeKey) : undefined);
       firstKey ??= ev.dedupeKey;
       if (inThisCall.has(ev.dedupeKey) || seen) {
@@ -186,7 +186,7 @@ export class OrderSequencer extends DurableObject<Env> {
   private attachLog(orderKey: string, dedupeKey: string, log: IngestLogEntry) {
     const sql = this.ctx.storage.sql;
     const key = [orderKey, dedupeKey] as const;
-    const row = sql.exec<{ outbox: string | null }>("SELECT outbox FROM dedupe WHERE order_key = ?1 AND dedupe_key = ?2", ...key).toArray()[0];
+    const row = sql.exec<{ outbox: string | null }>(`SELECT outbox FROM dedupe WHERE ${BY_KEY}`, ...key).toArray()[0];
     if (!row) {
       // A duplicate of an event committed before `dedupe` existed: its log row gets an entry of its own.
       sql.exec("INSERT INTO dedupe (order_key, dedupe_key, event_id, at, outbox) VALUES (?1, ?2, ?3, ?4, ?5)", ...key, log.eventIds[0] ?? "", Date.now(), JSON.stringify({ logs: [log] }));
@@ -194,7 +194,7 @@ export class OrderSequencer extends DurableObject<Env> {
     }
     const entry: OutboxEntry = row.outbox ? (JSON.parse(row.outbox) as OutboxEntry) : { logs: [] };
     entry.logs.push(log);
-    sql.exec("UPDATE dedupe SET outbox = ?3 WHERE order_key = ?1 AND dedupe_key = ?2", ...key, JSON.stringify(entry));
+    sql.exec(`UPDATE dedupe SET outbox = ?3 WHERE ${BY_KEY}`, ...key, JSON.stringify(entry));
   }
 
   /**
