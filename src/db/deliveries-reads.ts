@@ -12,7 +12,7 @@ import type { Keyset } from "../lib/pagination";
 
 // ---------------------------------------------------------------- reads
 
-export { deliveryFilterWhere, type DeliveryFilter } from "./deliveries-walks";
+export type { DeliveryFilter } from "./deliveries-walks";
 
 /** A workspace's deliveries matching `f`, from the keyset position `from` in its direction (src/db/deliveries-walks.ts). */
 export async function listDeliveries(db: Db, workspaceId: string, f: DeliveryFilter, from: Keyset, limit: number): Promise<Delivery[]> {

@@ -6,10 +6,10 @@ import { ofEventSql } from "../../src/db/deliveries-of-event";
 import {
   deliveriesOfEventsQuery,
   deliveryCountsByEvent,
-  deliveryFilterWhere,
   eventDeliveriesQuery,
   eventHasDeliveryIn,
 } from "../../src/db/deliveries-reads";
+import { deliveryFilterWhere } from "../../src/db/deliveries-walks";
 import { deliveryStatusByEvent } from "../../src/dashboard/queries";
 import { deliveries, events } from "../../src/db/schema";
 import { deliveryIdOf } from "../../src/events/ids";
